@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, one direction: Hardware (protocols, values, errors; no I/O) is the core;
+// LinuxHardware (libi2c, libgpiod) and SimulatedHardware (device models) are siblings
+// that depend only on it. Boards wires a board folder to one of them.
+let package = Package(
+    name: "midflight",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "midflightd", targets: ["midflightd"]),
+        .executable(name: "midflight", targets: ["midflight"]),
+        .library(name: "Hardware", targets: ["Hardware"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "JSON"),
+        .target(name: "Hardware"),
+        .systemLibrary(
+            name: "CI2C",
+            providers: [.apt(["libi2c-dev"])]
+        ),
+        .systemLibrary(
+            name: "CGPIOD",
+            pkgConfig: "libgpiod",
+            providers: [.apt(["libgpiod-dev"])]
+        ),
+        .target(name: "LinuxHardware", dependencies: ["Hardware", "CI2C", "CGPIOD"]),
+        .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
+        .target(name: "Boards", dependencies: ["Hardware", "JSON", "LinuxHardware", "SimulatedHardware"]),
+        .target(name: "HardwareContract", dependencies: ["Hardware"]),
+        .target(name: "HardwareTools", dependencies: ["Hardware", "SimulatedHardware", "JSON"]),
+        .executableTarget(
+            name: "midflight",
+            dependencies: [
+                "Hardware", "Boards", "HardwareTools",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "midflightd",
+            dependencies: [
+                "Hardware", "Boards", "HardwareTools", "SimulatedHardware",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
+        .testTarget(name: "LinuxHardwareTests", dependencies: ["LinuxHardware", "Hardware"]),
+        .testTarget(name: "SimulatedHardwareTests", dependencies: ["SimulatedHardware", "Hardware"]),
+        .testTarget(name: "BoardsTests", dependencies: ["Boards", "Hardware", "SimulatedHardware"]),
+        .testTarget(
+            name: "HardwareContractTests",
+            dependencies: ["HardwareContract", "Hardware", "SimulatedHardware", "LinuxHardware", "Boards"]
+        ),
+        .testTarget(name: "HardwareToolsTests", dependencies: ["HardwareTools", "Hardware", "SimulatedHardware", "Boards"]),
+        .testTarget(name: "CommandLineTests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)
