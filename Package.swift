@@ -32,17 +32,24 @@ let package = Package(
         .target(name: "Boards", dependencies: ["Hardware", "JSON", "LinuxHardware", "SimulatedHardware"]),
         .target(name: "HardwareContract", dependencies: ["Hardware"]),
         .target(name: "HardwareTools", dependencies: ["Hardware", "SimulatedHardware", "JSON"]),
+        .target(
+            name: "HardwareCommands",
+            dependencies: [
+                "Hardware", "Boards", "HardwareTools", "SimulatedHardware", "LinuxHardware", "JSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "midflight",
             dependencies: [
-                "Hardware", "Boards", "HardwareTools",
+                "Hardware", "Boards", "HardwareCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "midflightd",
             dependencies: [
-                "Hardware", "Boards", "HardwareTools", "SimulatedHardware",
+                "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

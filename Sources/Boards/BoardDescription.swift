@@ -1,0 +1,33 @@
+import Hardware
+import LinuxHardware
+import SimulatedHardware
+
+/// A board folder's facts, loaded from its `board.json`: which backend, which buses,
+/// chips and lines, and where its other files are.
+public struct BoardDescription: Hashable, Sendable {
+    public enum Backend: Hashable, Sendable {
+        case simulated(SimulatedBoardSpec)
+        /// Real `/dev` nodes; the lists say what the board is expected to have.
+        case linux(buses: [Int], chips: [String])
+    }
+
+    public var name: String
+    public var summary: String
+    /// The folder the board file came from.
+    public var folder: String
+    public var backend: Backend
+    /// `fw_env.config` for the boot environment, if the board has one (path in the folder).
+    public var bootEnvironmentConfig: String?
+    /// Line names the board gives (`gpiochip0` → offset → name), for docs and lookups.
+    public var lineNames: [String: [Int: String]]
+
+    /// Builds the hardware this board describes. `clock` is used by simulated boards.
+    public func makeBackend(clock: any SimulationClock = SystemClock()) -> any HardwareBackend {
+        switch backend {
+        case .simulated(let spec):
+            return SimulatedBoard(spec, clock: clock)
+        case .linux(let buses, let chips):
+            return LinuxBoard(buses: buses.isEmpty ? nil : buses, chips: chips.isEmpty ? nil : chips)
+        }
+    }
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+import HardwareCommands
+
+/// The board agent. `main` only wires: parse options, build the parts, run.
+@main
+struct Midflightd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "midflightd",
+        abstract: "Midflight's board agent.",
+        version: "0.1.0",
+        subcommands: [AgentCommand.self, I2CCommand.self, GPIOCommand.self],
+        defaultSubcommand: AgentCommand.self)
+}
