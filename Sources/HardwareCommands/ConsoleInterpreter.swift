@@ -33,6 +33,11 @@ public struct ConsoleInterpreter {
             return 2
         }
         let arguments = Array(words.dropFirst())
+        if arguments.contains("--help") || arguments.contains("-h") || arguments.first == "help" {
+            let path = arguments.filter { !$0.hasPrefix("-") && $0 != "help" }
+            context.write(group.command.helpMessage(for: ConsoleInterpreter.subcommand(group.command, path), columns: 80))
+            return 0
+        }
         do {
             let parsed = try group.command.parseAsRoot(arguments)
             guard let runnable = parsed as? any ContextCommand else {
@@ -54,6 +59,8 @@ public struct ConsoleInterpreter {
                 return 0
             }
             context.write("error: " + group.command.message(for: error))
+            let path = arguments.filter { !$0.hasPrefix("-") }
+            context.write("usage: " + group.command.usageString(for: ConsoleInterpreter.subcommand(group.command, path)))
             return 2
         }
     }
@@ -64,11 +71,7 @@ public struct ConsoleInterpreter {
                 context.write("error: no help for '\(name)'; commands: \(ConsoleInterpreter.groups.map(\.name).joined(separator: ", "))")
                 return 2
             }
-            do {
-                _ = try group.command.parseAsRoot(Array(topic.dropFirst()) + ["--help"])
-            } catch {
-                context.write(group.command.fullMessage(for: error, columns: 80))
-            }
+            context.write(group.command.helpMessage(for: ConsoleInterpreter.subcommand(group.command, Array(topic.dropFirst())), columns: 80))
             return 0
         }
         context.write("Commands (help COMMAND for details):")
@@ -78,6 +81,16 @@ public struct ConsoleInterpreter {
         context.write("  " + "help".padding(6) + "This list, or help for one command.")
         context.write("  " + "exit".padding(6) + "Leave the console (Ctrl-D too).")
         return 0
+    }
+
+    /// The deepest subcommand of `root` that `words` name (`["scan", "1"]` → Scan).
+    static func subcommand(_ root: any ParsableCommand.Type, _ words: [String]) -> any ParsableCommand.Type {
+        var current = root
+        for word in words {
+            guard let next = current.configuration.subcommands.first(where: { $0._commandName == word }) else { break }
+            current = next
+        }
+        return current
     }
 
     /// Splits a line into words; double or single quotes group words, backslash escapes.
