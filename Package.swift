@@ -63,7 +63,11 @@ let package = Package(
             dependencies: ["HardwareContract", "Hardware", "SimulatedHardware", "LinuxHardware", "Boards"]
         ),
         .testTarget(name: "HardwareToolsTests", dependencies: ["HardwareTools", "Hardware", "SimulatedHardware", "Boards"]),
-        .testTarget(name: "CommandLineTests", dependencies: []),
+        .testTarget(
+            name: "HardwareCommandsTests",
+            dependencies: ["HardwareCommands", "Hardware", "SimulatedHardware", "Boards"]
+        ),
+        .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),
     ],
     swiftLanguageModes: [.v6]
 )
