@@ -6,7 +6,6 @@ import PackageDescription
 // that depend only on it. Boards wires a board folder to one of them.
 let package = Package(
     name: "midflight",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "midflightd", targets: ["midflightd"]),
         .executable(name: "midflight", targets: ["midflight"]),

@@ -175,7 +175,9 @@ public enum BoardFileParser {
             } else if let pulses = try lineReader.optional("pulses") {
                 try pulses.onlyMembers(["hertz"])
                 let hertz = try pulses.required("hertz").number()
-                guard (0...100_000).contains(hertz) else { throw try pulses.required("hertz").problem("expected 0-100000 Hz") }
+                guard hertz == 0 || Waveform.pulseRates.contains(hertz) else {
+                    throw try pulses.required("hertz").problem("expected 0.001-100000 Hz, or 0 for a quiet line")
+                }
                 drive = .pulses(hertz: hertz)
             } else if let wire = try lineReader.optional("wiredFrom") {
                 wires.append((wire, offset))
@@ -211,8 +213,13 @@ public enum BoardFileParser {
         button.holdMilliseconds = try reader.optional("holdMs")?.integer(in: 1...60_000) ?? 200
         button.bounces = try reader.optional("bounces")?.integer(in: 0...100) ?? 3
         button.bounceMicroseconds = try reader.optional("bounceUs")?.integer(in: 1...100_000) ?? 300
-        if button.everyMilliseconds > 0, button.everyMilliseconds <= button.holdMilliseconds {
-            throw reader.problem("everyMs must be longer than holdMs")
+        // A press lasts its hold plus the release bounces (press bounces fall inside the hold
+        // unless they outlast it); it must end before the next press begins.
+        let bounceMicroseconds = 2 * button.bounces * button.bounceMicroseconds
+        let pressMicroseconds = max(bounceMicroseconds, button.holdMilliseconds * 1000) + bounceMicroseconds
+        if button.everyMilliseconds > 0, button.everyMilliseconds * 1000 <= pressMicroseconds {
+            throw reader.problem(
+                "everyMs must be longer than one press (holdMs plus bounces: \((pressMicroseconds + 999) / 1000) ms)")
         }
         return button
     }

@@ -48,6 +48,8 @@ public func parseInteger(_ text: String) -> Int? {
         negative = true
         body = body.dropFirst()
     }
+    // A sign is allowed only in front: "0x-5" and "0x+5" are not numbers.
+    if body.contains("-") || body.contains("+") { return nil }
     let value: Int?
     if body.hasPrefix("0x") {
         value = Int(body.dropFirst(2), radix: 16)

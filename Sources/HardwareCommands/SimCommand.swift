@@ -33,7 +33,7 @@ public struct SimCommand: ParsableCommand {
         let body = text.hasPrefix("i2c-") ? String(text.dropFirst(4)) : text
         let parts = body.split(separator: "@")
         guard parts.count == 2, let bus = Int(parts[0]), let address = parseInteger(String(parts[1])),
-            (0...0x7F).contains(address)
+            I2CAddress.validRange.contains(UInt16(clamping: address))
         else {
             throw CommandFailure("'\(text)' is not a device (expected i2c-BUS@ADDRESS, e.g. i2c-1@0x68)", exitStatus: 2)
         }

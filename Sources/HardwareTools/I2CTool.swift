@@ -73,6 +73,9 @@ public struct I2CTool: Sendable {
     public func get(bus number: Int, address: I2CAddress, register: UInt8?, width: Width) throws(HardwareError) -> Int {
         let bus = try backend.i2cBus(number)
         guard let register else {
+            guard width == .byte else {
+                throw HardwareError(.invalidArgument, bus.resource(address), "a word read needs a register")
+            }
             return Int(try bus.readByte(from: address))
         }
         switch width {

@@ -135,7 +135,11 @@ final class LinuxLineRequest: GPIOLineRequest, @unchecked Sendable {
     let resource: HardwareResource
     private let chip: LinuxGPIOChip
     private let eventDescriptor: Int32
-    private let released = Atomic(false)
+    /// True once released. Held for the whole of a wait, so a concurrent release cannot
+    /// close the event descriptor (and let its number be reused) under a poll.
+    private let released = Mutex(false)
+    /// The same fact, readable without waiting for a wait in progress.
+    private let isReleased = Atomic(false)
 
     /// Events read per `read(2)` of the event descriptor.
     private static let eventBatch = 16
@@ -153,7 +157,7 @@ final class LinuxLineRequest: GPIOLineRequest, @unchecked Sendable {
     }
 
     private func checkHeld() throws(HardwareError) {
-        if released.load(ordering: .acquiring) {
+        if isReleased.load(ordering: .acquiring) {
             throw HardwareError(.invalidArgument, resource, "line was released")
         }
     }
@@ -179,12 +183,19 @@ final class LinuxLineRequest: GPIOLineRequest, @unchecked Sendable {
     }
 
     func waitForEdges(timeoutNanoseconds: UInt64) throws(HardwareError) -> [GPIOEdgeEvent] {
-        try checkHeld()
+        try released.withLock { isReleased throws(HardwareError) -> [GPIOEdgeEvent] in
+            guard !isReleased else { throw HardwareError(.invalidArgument, resource, "line was released") }
+            return try waitHeld(timeoutNanoseconds: timeoutNanoseconds)
+        }
+    }
+
+    private func waitHeld(timeoutNanoseconds: UInt64) throws(HardwareError) -> [GPIOEdgeEvent] {
         guard eventDescriptor >= 0 else {
             throw HardwareError(.invalidArgument, resource, "line was requested without edge detection")
         }
         var request = pollfd(fd: eventDescriptor, events: Int16(POLLIN), revents: 0)
-        let milliseconds = Int32(clamping: (timeoutNanoseconds + 999_999) / 1_000_000)
+        // Round up to whole milliseconds; poll(2) takes an Int32, about 24 days at most.
+        let milliseconds = Int32(clamping: timeoutNanoseconds / 1_000_000 + (timeoutNanoseconds % 1_000_000 == 0 ? 0 : 1))
         let (ready, code) = retryingOnInterrupt { poll(&request, 1, milliseconds) }
         guard ready >= 0 else { throw hardwareError(errno: code, resource, "wait for edge", context: .request) }
         guard ready > 0 else { return [] }
@@ -205,7 +216,11 @@ final class LinuxLineRequest: GPIOLineRequest, @unchecked Sendable {
     }
 
     func release() {
-        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        try? chip.withLine(offset) { line throws(HardwareError) in gpiod_line_release(line) }
+        released.withLock { isReleased in
+            guard !isReleased else { return }
+            isReleased = true
+            self.isReleased.store(true, ordering: .releasing)
+            try? chip.withLine(offset) { line throws(HardwareError) in gpiod_line_release(line) }
+        }
     }
 }

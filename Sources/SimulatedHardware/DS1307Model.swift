@@ -50,7 +50,8 @@ public final class DS1307Model: RealTimeClockModel {
 
     public func receive(_ bytes: [UInt8], at clock: UInt64) {
         guard let first = bytes.first else { return }
-        pointer.value = first
+        // The DS1307 decodes six address bits: 0x40 and above alias 0x00–0x3F.
+        pointer.value = first & 0x3F
         var fields = counter.fields(at: clock)
         var weekday = counter.weekday(at: clock)
         var timeWritten = false

@@ -64,7 +64,9 @@ public final class PCF8523Model: RealTimeClockModel {
     public func hasLostTime(at clock: UInt64) -> Bool { oscillatorStopFlag }
 
     public func losePower(batteryBacked: Bool, forNanoseconds nanoseconds: UInt64, at clock: UInt64) {
-        let switchOver = registers[Int(Register.control3.rawValue)] & 0xE0 != PCF8523Model.switchOverDisabled
+        // PM[2:0] 000/001/100/101 switch to the battery; 010, 011 and 111 never do (110 is not allowed).
+        let mode = registers[Int(Register.control3.rawValue)] >> 5
+        let switchOver = [0b000, 0b001, 0b100, 0b101].contains(mode)
         guard !(batteryBacked && switchOver) else { return }
         counter = RTCCounter(chipSeconds: 0, weekday: 6, at: clock, centuries: 1, weekdays: 0...6)
         oscillatorStopFlag = true
@@ -99,6 +101,7 @@ public final class PCF8523Model: RealTimeClockModel {
             switch register {
             case .control1 where byte == PCF8523Model.softwareResetCommand:
                 resetControlRegisters()
+                counter.twelveHour = false
                 oscillatorStopFlag = true
                 applyRate(at: clock)
             case .control1:

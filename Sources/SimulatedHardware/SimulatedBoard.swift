@@ -133,10 +133,10 @@ public final class SimulatedBoard: HardwareBackend, @unchecked Sendable {
         let chip = try simulatedChip(chipName)
         let offset = try chip.resolve(line)
         let button = buttons["\(chip.info.name):\(offset)"] ?? SimulatedBoardSpec.Button()
-        guard (0...60_000).contains(holdMilliseconds ?? 0), (0...100).contains(bounces ?? 0) else {
+        guard (1...60_000).contains(holdMilliseconds ?? 1), (0...100).contains(bounces ?? 0) else {
             throw HardwareError(
                 .invalidArgument, .gpioLine(chip: chip.info.name, offset: offset, name: nil),
-                "hold must be 0-60000 ms and bounces 0-100")
+                "hold must be 1-60000 ms and bounces 0-100")
         }
         core.lock.withLock {
             let now = core.clock.nowNanoseconds
@@ -163,10 +163,10 @@ public final class SimulatedBoard: HardwareBackend, @unchecked Sendable {
     public func setPulseRate(chip chipName: String, line: GPIOLineSelector, hertz: Double) throws(HardwareError) {
         let chip = try simulatedChip(chipName)
         let offset = try chip.resolve(line)
-        guard hertz >= 0, hertz <= 100_000 else {
+        guard hertz == 0 || Waveform.pulseRates.contains(hertz) else {
             throw HardwareError(
                 .invalidArgument, .gpioLine(chip: chip.info.name, offset: offset, name: nil),
-                "pulse rate \(hertz) Hz is outside 0-100000")
+                "pulse rate \(hertz) Hz is outside 0.001-100000 (or 0 to stop)")
         }
         core.lock.withLock {
             chip.setWaveform(.pulses(hertz: hertz, start: core.clock.nowNanoseconds), of: offset)

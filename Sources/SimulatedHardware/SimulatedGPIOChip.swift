@@ -7,6 +7,8 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
     /// Events kept per request before the oldest are dropped (the kernel keeps 16 in v1;
     /// more here so a slow test reader does not lose a burst of bounces).
     public static let eventQueueCapacity = 1024
+    /// The longest single wait for edges: 24 hours.
+    public static let longestWait: UInt64 = 86_400 * 1_000_000_000
 
     struct Request {
         var id: UInt64
@@ -260,7 +262,8 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
             guard request.direction == .input, request.edges != .none else {
                 throw HardwareError(.invalidArgument, lineResource(offset), "line was requested without edge detection")
             }
-            let deadline = core.clock.nowNanoseconds &+ timeout
+            // Waits are capped at a day, so "forever" is a long wait, not an overflow.
+            let deadline = core.clock.nowNanoseconds + min(timeout, SimulatedGPIOChip.longestWait)
             while true {
                 let now = core.clock.nowNanoseconds
                 advance(to: now)

@@ -62,16 +62,18 @@ public indirect enum Waveform: Hashable, Sendable {
         case .floating, .constant:
             return nil
         case .periodic(let pattern):
-            guard !pattern.steps.isEmpty else { return nil }
+            guard let first = pattern.steps.first else { return nil }
+            // A period whose first step comes late starts by returning to idle at its boundary.
+            let points = (first.at > 0 ? [0] : []) + pattern.steps.map(\.at)
             if time < pattern.start {
-                return pattern.start + pattern.steps[0].at
+                return pattern.start + points[0]
             }
             let cycle = (time - pattern.start) / pattern.period
             let phase = (time - pattern.start) % pattern.period
-            if let step = pattern.steps.first(where: { $0.at > phase }) {
-                return pattern.start + cycle * pattern.period + step.at
+            if let point = points.first(where: { $0 > phase }) {
+                return pattern.start + cycle * pattern.period + point
             }
-            return pattern.start + (cycle + 1) * pattern.period + pattern.steps[0].at
+            return pattern.start + (cycle + 1) * pattern.period + points[0]
         case .script(let start, let steps, let base):
             if let step = steps.first(where: { start + $0.at > time }) {
                 return start + step.at
@@ -81,9 +83,14 @@ public indirect enum Waveform: Hashable, Sendable {
         }
     }
 
+    /// The slowest and fastest pulse trains the simulator produces.
+    public static let pulseRates: ClosedRange<Double> = 0.001...100_000
+
     /// A train of pulses at `hertz` with 50 % duty, rising first, from `start`.
+    /// Rates below `pulseRates` give a quiet low line; above it, the top rate.
     public static func pulses(hertz: Double, start: UInt64) -> Waveform {
-        guard hertz > 0 else { return .constant(false) }
+        guard hertz >= pulseRates.lowerBound else { return .constant(false) }
+        let hertz = min(hertz, pulseRates.upperBound)
         let period = UInt64((1e9 / hertz).rounded())
         return .periodic(
             PeriodicPattern(

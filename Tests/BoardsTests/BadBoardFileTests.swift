@@ -66,7 +66,15 @@ import Testing
         ),
         (
             "{\(base), \"gpio\": [{\"chip\": \"gpiochip0\", \"lineCount\": 8, \"lines\": [{\"offset\": 1, \"button\": {\"everyMs\": 100, \"holdMs\": 200}}]}]}",
-            "board/x/board.json: gpio[0].lines[0].button: everyMs must be longer than holdMs"
+            "board/x/board.json: gpio[0].lines[0].button: everyMs must be longer than one press (holdMs plus bounces: 202 ms)"
+        ),
+        (
+            "{\(base), \"gpio\": [{\"chip\": \"gpiochip0\", \"lineCount\": 8, \"lines\": [{\"offset\": 1, \"button\": {\"everyMs\": 1000, \"holdMs\": 500, \"bounces\": 100, \"bounceUs\": 100000}}]}]}",
+            "board/x/board.json: gpio[0].lines[0].button: everyMs must be longer than one press (holdMs plus bounces: 40000 ms)"
+        ),
+        (
+            "{\(base), \"gpio\": [{\"chip\": \"gpiochip0\", \"lineCount\": 8, \"lines\": [{\"offset\": 1, \"pulses\": {\"hertz\": 1e-12}}]}]}",
+            "board/x/board.json: gpio[0].lines[0].pulses.hertz: expected 0.001-100000 Hz, or 0 for a quiet line"
         ),
         (
             "{\(base), \"gpio\": [{\"chip\": \"gpiochip0\", \"lineCount\": 8, \"lines\": [{\"offset\": 1, \"pulses\": {\"hz\": 2}}]}]}",

@@ -112,8 +112,12 @@ final class ConsoleHarness: Sendable {
         ("gpio mon gpiochip0 pulse --edges sideways", 2, "error: --edges must be rising, falling or both"),
         ("sim fault melt i2c-1@0x68", 2, "error: unknown fault 'melt'"),
         ("sim fault nack i2c-1@0x50", 1, "error: i2c-1@0x50: no such device: no simulated device there"),
-        ("sim pulse pulse 200000", 2, "error: gpiochip0:27: invalid argument: pulse rate 200000.0 Hz is outside 0-100000"),
+        ("sim pulse pulse 200000", 2, "error: gpiochip0:27: invalid argument: pulse rate 200000.0 Hz is outside 0.001-100000 (or 0 to stop)"),
         ("sim rtc melt", 2, "error: unknown action 'melt'"),
+        ("sim rtc --device i2c-1@0x03", 2, "error: 'i2c-1@0x03' is not a device"),
+        ("sim press button --hold-ms 0", 2, "error: gpiochip0:17: invalid argument: hold must be 1-60000 ms"),
+        ("i2c get 1 0x68 --width w", 2, "error: i2c-1@0x68: invalid argument: a word read needs a register"),
+        ("i2c scan 2000", 2, "error: bus 2000 is out of range (expected 0-1023)"),
         ("i2c get 1 \"0x68", 2, "error: unterminated quote"),
     ])
     func refusesWithAOneLineReason(line: String, status: Int32, message: String) {

@@ -44,5 +44,8 @@ import Testing
         #expect(parseInteger("12") == 12)
         #expect(parseInteger("-") == nil)
         #expect(parseInteger("1.5") == nil)
+        #expect(parseInteger("0x-5") == nil)
+        #expect(parseInteger("0x+5") == nil)
+        #expect(parseInteger("--5") == nil)
     }
 }

@@ -27,6 +27,13 @@ import Testing
         #expect(rtc.read(0x3F, count: 2, at: start) == [0xAB, 0x42])
     }
 
+    @Test func registersAbove0x3FAliasTheLowerOnesInsteadOfCrashing() {
+        let rtc = DS1307Model(unixSeconds: unix(2026, 5, 1, 0, 0, 42), at: start)
+        rtc.write(0x48, [0x77], at: start)
+        #expect(rtc.read(0x08, count: 1, at: start) == [0x77])
+        #expect(rtc.read(0xC0, count: 1, at: start) == [0x42])
+    }
+
     @Test func keepsTimeAndNVRAMOnBatteryAndLosesBothWithout() {
         let rtc = DS1307Model(unixSeconds: unix(2026, 5, 1, 6), at: start)
         rtc.write(0x20, [0x5A], at: start)

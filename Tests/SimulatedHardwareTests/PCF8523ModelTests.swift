@@ -65,6 +65,21 @@ import Testing
         #expect(behind == -44)
     }
 
+    @Test(arguments: [UInt8(0b010), 0b011, 0b111])
+    func switchOverDisabledModesLoseTheTimeOnBattery(mode: UInt8) {
+        let rtc = PCF8523Model(unixSeconds: unix(2026, 7, 1), at: start)
+        rtc.write(0x02, [mode << 5], at: start)
+        rtc.losePower(batteryBacked: true, forNanoseconds: 10 * second, at: start)
+        #expect(rtc.hasLostTime(at: start))
+    }
+
+    @Test func softwareResetReturnsToTwentyFourHourMode() {
+        let rtc = PCF8523Model(unixSeconds: unix(2026, 1, 1, 15), at: start)
+        rtc.write(0x00, [0x08], at: start)
+        rtc.write(0x00, [0x58], at: start)
+        #expect(rtc.read(0x05, count: 1, at: start) == [0x15])
+    }
+
     @Test func softwareResetRestoresControlRegistersAndFlagsTheTime() {
         let rtc = PCF8523Model(unixSeconds: unix(2026, 1, 1), at: start)
         rtc.write(0x02, [0x00], at: start)

@@ -54,6 +54,12 @@ import Testing
         #expect(events.first?.timestampNanoseconds == ManualClock().nowNanoseconds + 500 * millisecond)
     }
 
+    @Test func anEndlessTimeoutStillReturnsEvents() throws {
+        let board = benchBoard(pulseHertz: 10)
+        let line = try board.gpioChip("gpiochip0").requestInput(1, consumer: "test", edges: .both, bias: .asIs)
+        #expect(try line.waitForEdges(timeoutNanoseconds: .max).count == 1)
+    }
+
     @Test func waitTimesOutWithNoEvents() throws {
         let clock = ManualClock()
         let board = benchBoard(clock: clock)
@@ -174,6 +180,8 @@ import Testing
         #expect(try chip.requestInput(5, consumer: "t", edges: .none, bias: .pullDown).read() == true)
         #expect(throws: HardwareError.self) { try board.setPulseRate(chip: "gpiochip0", line: .name("pulse"), hertz: -1) }
         #expect(throws: HardwareError.self) { try board.pressButton(chip: "gpiochip9", line: .offset(0)) }
+        #expect(throws: HardwareError.self) { try board.pressButton(chip: "gpiochip0", line: .offset(0), holdMilliseconds: 0) }
+        #expect(throws: HardwareError.self) { try board.setPulseRate(chip: "gpiochip0", line: .offset(1), hertz: 1e-12) }
     }
 
     @Test func longGapsDropOldEventsInsteadOfGrowingWithoutBound() throws {

@@ -12,8 +12,17 @@ import Testing
         #expect(wave.nextTransition(after: 0) == 1_000)
     }
 
-    @Test func zeroHertzIsAQuietLowLine() {
+    @Test func zeroAndTooSlowRatesAreAQuietLowLine() {
         #expect(Waveform.pulses(hertz: 0, start: 0) == .constant(false))
+        #expect(Waveform.pulses(hertz: 1e-12, start: 0) == .constant(false))
+        #expect(Waveform.pulses(hertz: 0.001, start: 0).nextTransition(after: 0) == 500 * 1_000_000_000)
+    }
+
+    @Test func aPatternWhoseFirstStepIsLateReturnsToIdleAtEachPeriod() {
+        let wave = Waveform.periodic(.init(start: 0, period: 100, idle: false, steps: [.init(at: 40, level: true)]))
+        #expect(wave.nextTransition(after: 40) == 100)
+        #expect(wave.level(at: 100) == false)
+        #expect(wave.nextTransition(after: 100) == 140)
     }
 
     @Test func aPressBouncesThenHoldsThenBouncesBack() {
