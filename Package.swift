@@ -26,10 +26,14 @@ let package = Package(
             pkgConfig: "libgpiod",
             providers: [.apt(["libgpiod-dev"])]
         ),
-        .target(name: "LinuxHardware", dependencies: ["Hardware", "CI2C", "CGPIOD"]),
+        .systemLibrary(name: "CLinux"),
+        .target(name: "LinuxHardware", dependencies: ["Hardware", "CI2C", "CGPIOD", "CLinux"]),
         .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
         .target(name: "Boards", dependencies: ["Hardware", "JSON", "LinuxHardware", "SimulatedHardware"]),
         .target(name: "HardwareContract", dependencies: ["Hardware"]),
+        .target(name: "ModuleABI"),
+        .target(name: "Manifests", dependencies: ["Hardware", "JSON", "ModuleABI"]),
+        .target(name: "ModuleHost", dependencies: ["Hardware", "Manifests", "ModuleABI"]),
         .target(name: "HardwareTools", dependencies: ["Hardware", "SimulatedHardware", "JSON"]),
         .target(
             name: "HardwareCommands",
@@ -66,6 +70,8 @@ let package = Package(
             name: "HardwareCommandsTests",
             dependencies: ["HardwareCommands", "Hardware", "SimulatedHardware", "Boards"]
         ),
+        .testTarget(name: "ModuleABITests", dependencies: ["ModuleABI"]),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "JSON"]),
         .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),
     ],
     swiftLanguageModes: [.v6]
