@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // Pre-1.0 with a history of renames: pinned exactly, and used only in ModuleRuntime.
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
     ],
     targets: [
         .target(name: "JSON"),
@@ -34,6 +36,13 @@ let package = Package(
         .target(name: "ModuleABI"),
         .target(name: "Manifests", dependencies: ["Hardware", "JSON", "ModuleABI"]),
         .target(name: "ModuleHost", dependencies: ["Hardware", "Manifests", "ModuleABI"]),
+        // The module SDK, natively; WasmGlue is compiled only into wasm builds.
+        .target(name: "ModuleSDK", exclude: ["WasmGlue"]),
+        .target(name: "ModuleTesting", dependencies: ["ModuleSDK", "ModuleHost", "Manifests", "Hardware", "Boards"]),
+        .target(
+            name: "ModuleRuntime",
+            dependencies: ["ModuleABI", "Manifests", "ModuleHost", .product(name: "WasmKit", package: "WasmKit")]
+        ),
         .target(name: "HardwareTools", dependencies: ["Hardware", "SimulatedHardware", "JSON"]),
         .target(
             name: "HardwareCommands",

@@ -27,6 +27,8 @@ public struct ModuleManifest: Hashable, Sendable {
     public let gpio: [GPIONeed]
     /// Whether the module may set the system clock.
     public let clockSet: Bool
+    /// Readings of other services the module takes, by role (the agent config binds them).
+    public let inputs: [String]
     public let parameters: [ModuleParameter]
     /// The manifest as JSON, for embedding and for `modules --json`.
     public let json: JSONValue
@@ -60,8 +62,13 @@ public struct ModuleManifest: Hashable, Sendable {
         var i2c: [I2CNeed] = []
         var gpio: [GPIONeed] = []
         var clockSet = false
+        var inputs: [String] = []
         if let capabilities = try root.optional("capabilities") {
-            try capabilities.onlyMembers(["i2c", "gpio", "clockSet"])
+            try capabilities.onlyMembers(["i2c", "gpio", "clockSet", "inputs"])
+            for input in try capabilities.optional("inputs")?.array() ?? [] {
+                try input.onlyMembers(["role"])
+                inputs.append(try role(input))
+            }
             for need in try capabilities.optional("i2c")?.array() ?? [] {
                 try need.onlyMembers(["role"])
                 i2c.append(I2CNeed(role: try role(need)))
@@ -77,13 +84,13 @@ public struct ModuleManifest: Hashable, Sendable {
                 gpio.append(GPIONeed(role: try role(need), direction: direction, edges: edges, bias: bias))
             }
             clockSet = try capabilities.optional("clockSet")?.bool() ?? false
-            let roles = i2c.map(\.role) + gpio.map(\.role)
+            let roles = i2c.map(\.role) + gpio.map(\.role) + inputs
             if let duplicate = roles.first(where: { role in roles.filter { $0 == role }.count > 1 }) {
                 throw capabilities.problem("role \"\(duplicate)\" is used twice")
             }
         }
-        guard i2c.count <= 16, gpio.count <= 64 else {
-            throw root.problem("at most 16 I2C devices and 64 GPIO lines")
+        guard i2c.count <= 16, gpio.count <= 64, inputs.count <= 16 else {
+            throw root.problem("at most 16 I2C devices, 64 GPIO lines and 16 inputs")
         }
 
         var parameters: [ModuleParameter] = []
@@ -97,7 +104,7 @@ public struct ModuleManifest: Hashable, Sendable {
         guard parameters.count <= 64 else { throw root.problem("at most 64 parameters") }
         return ModuleManifest(
             name: name, version: version, abi: abi, summary: summary, i2c: i2c, gpio: gpio, clockSet: clockSet,
-            parameters: parameters, json: document)
+            inputs: inputs, parameters: parameters, json: document)
     }
 
     private static func role(_ need: JSONReader) throws(JSONReader.Problem) -> String {
@@ -127,7 +134,10 @@ public struct ModuleManifest: Hashable, Sendable {
         else {
             throw nameField.problem("expected lower-case letters, digits and '_', starting with a letter")
         }
-        let kind = try enumeration(try field.required("type"), ModuleParameter.Kind.init(rawValue:), ["int", "float", "bool"])!
+        let typeField = try field.required("type")
+        guard let kind = try enumeration(typeField, ModuleParameter.Kind.init(rawValue:), ["int", "float", "bool"]) else {
+            throw typeField.problem("expected int, float or bool")
+        }
         func number(_ key: String) throws(JSONReader.Problem) -> Double? {
             guard let member = try field.optional(key) else { return nil }
             if kind == .bool, case .bool(let flag) = member.value { return flag ? 1 : 0 }

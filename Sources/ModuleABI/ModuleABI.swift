@@ -49,6 +49,8 @@ public enum ModuleABI {
         public static let edge = Function("mf_edge", [.i32, .i32, .i64], [.i32])
         /// `(index, value) -> status`: parameter `index` changed to `value`.
         public static let parameter = Function("mf_param", [.i32, .f64], [.i32])
+        /// `(input, value) -> status`: a reading from another service arrived on input `input`.
+        public static let reading = Function("mf_reading", [.i32, .f64], [.i32])
         /// `(ptr, len) -> status`: a console call; the reply goes through `reply`.
         public static let call = Function("mf_call", [.i32, .i32], [.i32])
         /// `() -> status`: hand the state to the host through `state_put`.
@@ -60,7 +62,7 @@ public enum ModuleABI {
         public static let terminate = Function("mf_terminate", [], [.i32])
 
         public static let all: [Function] = [
-            abiVersion, alloc, initialize, tick, edge, parameter, call, snapshot, codeChange, terminate,
+            abiVersion, alloc, initialize, tick, edge, parameter, reading, call, snapshot, codeChange, terminate,
         ]
     }
 

@@ -13,6 +13,10 @@ public final class ServiceResources {
     public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
         public let message: String
         public var description: String { message }
+
+        public init(message: String) {
+            self.message = message
+        }
     }
 
     public let serviceName: String

@@ -20,6 +20,9 @@ public protocol DeviceModule {
     /// Parameter `index` (in the manifest's order) was set to `value`.
     mutating func parameterChanged(index: Int, value: Double)
 
+    /// A reading from another service arrived on input `input` (the manifest's `inputs`).
+    mutating func reading(input: Int, value: Double)
+
     /// A console call (`call SERVICE …`); answer with `Host.reply`.
     mutating func call(_ request: [UInt8])
 
@@ -35,6 +38,7 @@ extension DeviceModule {
     public mutating func tick() {}
     public mutating func edge(line: Int, rising: Bool, timestampNanoseconds: Int64) {}
     public mutating func parameterChanged(index: Int, value: Double) {}
+    public mutating func reading(input: Int, value: Double) {}
     public mutating func call(_ request: [UInt8]) {}
     public func snapshot(into state: inout StateWriter) {}
     public mutating func terminate() {}

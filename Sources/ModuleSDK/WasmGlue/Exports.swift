@@ -42,6 +42,13 @@ public func mf_param(_ index: Int32, _ value: Double) -> Int32 {
     return 0
 }
 
+@_expose(wasm, "mf_reading") @_cdecl("mf_reading")
+public func mf_reading(_ input: Int32, _ value: Double) -> Int32 {
+    guard service != nil else { return HostStatus.failed.rawValue }
+    service!.reading(input: Int(input), value: value)
+    return 0
+}
+
 @_expose(wasm, "mf_call") @_cdecl("mf_call")
 public func mf_call(_ pointer: Int32, _ count: Int32) -> Int32 {
     guard service != nil else { return HostStatus.failed.rawValue }

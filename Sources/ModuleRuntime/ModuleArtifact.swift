@@ -1,0 +1,72 @@
+import Manifests
+import ModuleABI
+import WasmKit
+
+/// A verified module: its bytes parse, its manifest is embedded and valid, it speaks this
+/// agent's ABI, imports only what the host provides, exports every lifecycle function,
+/// and caps its memory. Cheap to share between services that run the same module.
+public struct ModuleArtifact: Sendable {
+    public let manifest: ModuleManifest
+    public let byteCount: Int
+    let module: Module
+
+    /// Checks `bytes` (from `source`, for messages) and refuses with the first problem found.
+    public init(bytes: [UInt8], source: String, engine: ModuleEngine) throws(ModuleRefusal) {
+        guard bytes.count <= engine.limits.moduleBytes else {
+            throw ModuleRefusal("\(source): \(bytes.count) bytes is larger than the \(engine.limits.moduleBytes)-byte limit")
+        }
+        let manifestBytes: [UInt8]?
+        let memories: [WasmBinary.MemoryLimits]
+        do {
+            manifestBytes = try WasmBinary.customSection(ModuleABI.manifestSection, in: bytes)
+            memories = try WasmBinary.memories(of: bytes)
+        } catch {
+            throw ModuleRefusal("\(source): not a WebAssembly module (\(error))")
+        }
+        guard let manifestBytes else {
+            throw ModuleRefusal(
+                "\(source): no \(ModuleABI.manifestSection) section; build modules with `midflight module build`")
+        }
+        do {
+            manifest = try ModuleManifest.parse(manifestBytes, file: "\(source) (embedded manifest)")
+        } catch {
+            throw ModuleRefusal(error.description)
+        }
+        let name = "\(manifest.name) \(manifest.version)"
+        guard manifest.abi == ModuleABI.version else {
+            throw ModuleRefusal("\(name) was built for module ABI \(manifest.abi); this agent speaks ABI \(ModuleABI.version)")
+        }
+        guard memories.count == 1, let maximum = memories[0].maximum else {
+            throw ModuleRefusal("\(name): a module defines exactly one memory with a maximum size (link with --max-memory)")
+        }
+        guard maximum <= engine.limits.memoryPages else {
+            throw ModuleRefusal(
+                "\(name): memory may grow to \(maximum * 64) KiB, above the \(engine.limits.memoryPages * 64) KiB limit")
+        }
+        do {
+            module = try parseWasm(bytes: bytes)
+        } catch {
+            throw ModuleRefusal("\(name): invalid WebAssembly: \(error)")
+        }
+        let provided = Set(ModuleABI.Import.all.map(\.name))
+        for entry in module.imports {
+            guard entry.module == ModuleABI.importModule, provided.contains(entry.name),
+                case .function = entry.descriptor
+            else {
+                throw ModuleRefusal("\(name) imports \(entry.module).\(entry.name), which the host does not provide")
+            }
+        }
+        let exported = Set(module.exports.compactMap { export -> String? in
+            if case .function = export.descriptor { return export.name }
+            return nil
+        })
+        let missing = ModuleABI.Export.all.map(\.name).filter { !exported.contains($0) }
+        guard missing.isEmpty else {
+            throw ModuleRefusal("\(name) does not export \(missing.joined(separator: ", "))")
+        }
+        guard module.exports.contains(where: { $0.name == "memory" }) else {
+            throw ModuleRefusal("\(name) does not export its memory")
+        }
+        byteCount = bytes.count
+    }
+}

@@ -1,0 +1,183 @@
+import Manifests
+import ModuleABI
+import ModuleHost
+import WasmKit
+
+/// One running copy of a module for one service: its own store, memory and fuel, host
+/// functions bound to the service's resources. Not thread-safe: a service's executor
+/// makes every call, one event at a time.
+public final class ModuleInstance {
+    public let artifact: ModuleArtifact
+    public let resources: ServiceResources
+    private let engine: ModuleEngine
+    private let store: Store
+    private let instance: Instance
+    private var exports: [String: Function] = [:]
+    /// Set once the instance has crashed; later calls are refused.
+    public private(set) var crash: ServiceCrash?
+
+    public var manifest: ModuleManifest { artifact.manifest }
+
+    /// Instantiates the module (compiling every function now, so the first event is fast)
+    /// and checks its exports' signatures and ABI version.
+    public init(artifact: ModuleArtifact, resources: ServiceResources, engine: ModuleEngine) throws(ModuleRefusal) {
+        self.artifact = artifact
+        self.resources = resources
+        self.engine = engine
+        store = Store(engine: engine.engine)
+        let name = "\(artifact.manifest.name) \(artifact.manifest.version)"
+        var imports = Imports()
+        for function in ModuleABI.Import.all {
+            imports.define(module: ModuleABI.importModule, name: function.name, HostFunctions.make(function, store: store, resources: resources))
+        }
+        do {
+            store.fuel = Fuel(remaining: engine.limits.fuelPerEvent)
+            instance = try artifact.module.instantiate(store: store, imports: imports)
+        } catch {
+            throw ModuleRefusal("\(name) cannot be instantiated: \(ModuleInstance.reason(error))")
+        }
+        for expected in ModuleABI.Export.all {
+            guard let function = instance.exports[function: expected.name] else {
+                throw ModuleRefusal("\(name) does not export \(expected.name)")
+            }
+            guard function.type.parameters == expected.parameters.map(\.wasmType),
+                function.type.results == expected.results.map(\.wasmType)
+            else {
+                throw ModuleRefusal("\(name): \(expected.name) has the wrong signature (expected \(expected))")
+            }
+            exports[expected.name] = function
+        }
+        let version: [Value]
+        do {
+            version = try invoke(ModuleABI.Export.abiVersion, [], event: "abi check")
+        } catch {
+            throw ModuleRefusal("\(name): \(error.reason)")
+        }
+        guard case .i32(let abi) = version.first, Int32(bitPattern: abi) == ModuleABI.version else {
+            throw ModuleRefusal("\(name) reports an ABI other than \(ModuleABI.version)")
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// `mf_init`: fresh state.
+    public func start() throws(ServiceCrash) {
+        try expectOK(ModuleABI.Export.initialize, [], event: "init")
+    }
+
+    public func tick() throws(ServiceCrash) {
+        try expectOK(ModuleABI.Export.tick, [], event: "tick")
+    }
+
+    public func edge(line: Int, rising: Bool, timestampNanoseconds: Int64) throws(ServiceCrash) {
+        try expectOK(
+            ModuleABI.Export.edge,
+            [.i32(UInt32(truncatingIfNeeded: line)), .i32(rising ? 1 : 0), .i64(UInt64(bitPattern: timestampNanoseconds))],
+            event: "edge")
+    }
+
+    public func setParameter(index: Int, value: Double) throws(ServiceCrash) {
+        resources.parameters[index] = value
+        try expectOK(ModuleABI.Export.parameter, [.i32(UInt32(truncatingIfNeeded: index)), .f64(value.bitPattern)], event: "parameter")
+    }
+
+    /// A reading from another service on input `input`.
+    public func reading(input: Int, value: Double) throws(ServiceCrash) {
+        try expectOK(ModuleABI.Export.reading, [.i32(UInt32(truncatingIfNeeded: input)), .f64(value.bitPattern)], event: "reading")
+    }
+
+    /// A console call; returns the module's reply.
+    public func call(_ request: [UInt8]) throws(ServiceCrash) -> [UInt8] {
+        var reply: [UInt8] = []
+        let previous = resources.onReply
+        resources.onReply = { reply = $0 }
+        defer { resources.onReply = previous }
+        let pointer = try copyIn(request, event: "call")
+        try expectOK(ModuleABI.Export.call, [.i32(pointer), .i32(UInt32(request.count))], event: "call")
+        return reply
+    }
+
+    /// `mf_snapshot`: the state bytes for a successor.
+    public func snapshot() throws(ServiceCrash) -> [UInt8] {
+        resources.lastState = nil
+        try expectOK(ModuleABI.Export.snapshot, [], event: "snapshot")
+        return resources.lastState ?? []
+    }
+
+    /// `mf_code_change`: start from `state` written by `version`.
+    public func codeChange(from version: SemanticVersion, state: [UInt8]) throws(ServiceCrash) {
+        let pointer = try copyIn(state, event: "code_change")
+        try expectOK(
+            ModuleABI.Export.codeChange,
+            [.i32(UInt32(bitPattern: version.packed)), .i32(pointer), .i32(UInt32(state.count))], event: "code_change")
+    }
+
+    public func terminate() throws(ServiceCrash) {
+        try expectOK(ModuleABI.Export.terminate, [], event: "terminate")
+    }
+
+    // MARK: Calls
+
+    /// Copies bytes into guest memory from `mf_alloc`; 0 for an empty input.
+    private func copyIn(_ bytes: [UInt8], event: String) throws(ServiceCrash) -> UInt32 {
+        guard !bytes.isEmpty else { return 0 }
+        let result = try invoke(ModuleABI.Export.alloc, [.i32(UInt32(bytes.count))], event: event)
+        guard case .i32(let pointer) = result.first, pointer != 0,
+            let memory = instance.exports[memory: "memory"],
+            UInt64(pointer) + UInt64(bytes.count) <= UInt64(memory.byteCount)
+        else {
+            throw fail(event, .failed, "mf_alloc(\(bytes.count)) gave no usable memory")
+        }
+        memory.withUnsafeMutableBufferPointer(offset: UInt(pointer), count: bytes.count) { $0.copyBytes(from: bytes) }
+        return pointer
+    }
+
+    private func expectOK(_ function: ModuleABI.Function, _ arguments: [Value], event: String) throws(ServiceCrash) {
+        let result = try invoke(function, arguments, event: event)
+        guard case .i32(let raw) = result.first else { throw fail(event, .failed, "returned no status") }
+        let status = Int32(bitPattern: raw)
+        guard status == 0 else {
+            let name = ModuleABI.Status(rawValue: status).map { "\($0)" } ?? String(status)
+            throw fail(event, .failed, "returned status \(name)")
+        }
+    }
+
+    private func invoke(_ function: ModuleABI.Function, _ arguments: [Value], event: String) throws(ServiceCrash) -> [Value] {
+        if let crash { throw crash }
+        guard let export = exports[function.name] ?? instance.exports[function: function.name] else {
+            throw fail(event, .failed, "no export \(function.name)")
+        }
+        // A fresh budget per event: a loop is stopped, a busy but finite event is not.
+        store.fuel = Fuel(remaining: engine.limits.fuelPerEvent)
+        do {
+            return try export.invoke(arguments)
+        } catch {
+            let reason = ModuleInstance.reason(error)
+            throw fail(event, reason == "out of fuel" ? .outOfFuel : .trap, reason)
+        }
+    }
+
+    private func fail(_ event: String, _ kind: ServiceCrash.Kind, _ reason: String) -> ServiceCrash {
+        let crash = ServiceCrash(
+            module: manifest.name, version: manifest.version.description, event: event, kind: kind, reason: reason)
+        self.crash = crash
+        return crash
+    }
+
+    /// The first line of a trap's description without its "Trap: " prefix.
+    static func reason(_ error: any Error) -> String {
+        let text = "\(error)"
+        let line = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? text
+        return line.hasPrefix("Trap: ") ? String(line.dropFirst(6)) : line
+    }
+}
+
+extension ModuleABI.ValueType {
+    var wasmType: WasmKit.ValueType {
+        switch self {
+        case .i32: return .i32
+        case .i64: return .i64
+        case .f64: return .f64
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// A module instance failed while handling an event: it trapped, ran out of fuel, or
+/// returned a failure. The instance is unusable afterwards; only its service is affected.
+public struct ServiceCrash: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        /// A wasm trap: unreachable, out-of-bounds access, stack exhausted, divide by zero…
+        case trap
+        /// The per-event instruction budget ran out (an endless loop).
+        case outOfFuel = "out of fuel"
+        /// An export returned a non-zero status.
+        case failed
+    }
+
+    public let module: String
+    public let version: String
+    public let event: String
+    public let kind: Kind
+    public let reason: String
+
+    public init(module: String, version: String, event: String, kind: Kind, reason: String) {
+        self.module = module
+        self.version = version
+        self.event = event
+        self.kind = kind
+        self.reason = reason
+    }
+
+    public var description: String { "\(module) \(version) crashed in \(event): \(reason)" }
+}
