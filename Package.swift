@@ -10,6 +10,9 @@ let package = Package(
         .executable(name: "midflightd", targets: ["midflightd"]),
         .executable(name: "midflight", targets: ["midflight"]),
         .library(name: "Hardware", targets: ["Hardware"]),
+        // What a module's own package needs for native tests (see `midflight module new`).
+        .library(name: "ModuleSDK", targets: ["ModuleSDK"]),
+        .library(name: "ModuleTesting", targets: ["ModuleTesting", "ModuleHost", "SimulatedHardware"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -51,10 +54,26 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "ModuleTools",
+            dependencies: [
+                "Boards", "Manifests", "ModuleABI", "ModuleRuntime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The device modules: native targets for their unit tests; `midflight module build`
+        // compiles the same sources to wasm.
+        .target(name: "DS3231Module", dependencies: ["ModuleSDK"], path: "Sources/Modules/ds3231", exclude: ["manifest.json"]),
+        .target(name: "ButtonModule", dependencies: ["ModuleSDK"], path: "Sources/Modules/button", exclude: ["manifest.json"]),
+        .target(
+            name: "PulseCounterModule", dependencies: ["ModuleSDK"], path: "Sources/Modules/pulse-counter",
+            exclude: ["manifest.json"]),
+        .target(
+            name: "ThresholdModule", dependencies: ["ModuleSDK"], path: "Sources/Modules/threshold", exclude: ["manifest.json"]),
         .executableTarget(
             name: "midflight",
             dependencies: [
-                "Hardware", "Boards", "HardwareCommands",
+                "Hardware", "Boards", "HardwareCommands", "ModuleTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,7 +98,22 @@ let package = Package(
             name: "HardwareCommandsTests",
             dependencies: ["HardwareCommands", "Hardware", "SimulatedHardware", "Boards"]
         ),
-        .testTarget(name: "ModuleABITests", dependencies: ["ModuleABI"]),
+        .testTarget(name: "ModuleABITests", dependencies: ["ModuleABI", "ModuleSDK"]),
+        .testTarget(name: "ModuleSDKTests", dependencies: ["ModuleSDK"]),
+        .testTarget(
+            name: "DeviceModulesTests",
+            dependencies: [
+                "DS3231Module", "ButtonModule", "PulseCounterModule", "ThresholdModule", "ModuleTesting", "ModuleHost",
+                "SimulatedHardware", "Hardware",
+            ]
+        ),
+        .testTarget(
+            name: "ModuleRuntimeTests",
+            dependencies: [
+                "ModuleRuntime", "ModuleTools", "ModuleHost", "Manifests", "ModuleABI", "SimulatedHardware", "Hardware",
+                .product(name: "WAT", package: "WasmKit"),
+            ]
+        ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "JSON"]),
         .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),
     ],

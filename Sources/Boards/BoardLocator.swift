@@ -17,17 +17,7 @@ public struct BoardLocator: Sendable {
         if let variable = FileSystem.environment("MIDFLIGHT_BOARD_PATH") {
             path += variable.split(separator: ":").map(String.init)
         }
-        path.append(FileSystem.currentDirectory() + "/board")
-        if let executable = FileSystem.executablePath() {
-            var directory = FileSystem.parent(executable)
-            for _ in 0..<6 {
-                path.append(directory + "/board")
-                path.append(directory + "/share/midflight/board")
-                if directory == "/" { break }
-                directory = FileSystem.parent(directory)
-            }
-        }
-        return BoardLocator(searchPath: path)
+        return BoardLocator(searchPath: path + FileSystem.resourceCandidates("board"))
     }
 
     /// A board that cannot be found or read.

@@ -73,6 +73,23 @@ public enum FileSystem {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Candidate locations of a resource that ships with Midflight: `relative` under the
+    /// current directory, then beside or above the running executable (a build tree, an
+    /// install prefix's `share/midflight`, the source checkout).
+    public static func resourceCandidates(_ relative: String) -> [String] {
+        var paths = [currentDirectory() + "/" + relative]
+        if let executable = executablePath() {
+            var directory = parent(executable)
+            for _ in 0..<6 {
+                paths.append(directory + "/" + relative)
+                paths.append(directory + "/share/midflight/" + relative)
+                if directory == "/" { break }
+                directory = parent(directory)
+            }
+        }
+        return paths
+    }
+
     /// The directory part of a path (`/a/b/c` → `/a/b`).
     public static func parent(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

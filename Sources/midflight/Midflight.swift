@@ -1,5 +1,6 @@
 import ArgumentParser
 import HardwareCommands
+import ModuleTools
 
 /// The laptop-side CLI. `main` only wires: every command lives in a tested library.
 @main
@@ -9,5 +10,5 @@ struct Midflight: ParsableCommand {
         abstract: "Midflight's developer tool: debug I2C and GPIO on a board or on the simulated board.",
         discussion: "Use --board sim to talk to the simulated board; without --board the commands use this machine's /dev.",
         version: "0.1.0",
-        subcommands: [I2CCommand.self, GPIOCommand.self])
+        subcommands: [ModuleCommand.self, I2CCommand.self, GPIOCommand.self])
 }
