@@ -1,0 +1,176 @@
+import Hardware
+import Manifests
+import ModuleABI
+import ModuleHost
+import ModuleRuntime
+import SimulatedHardware
+import Testing
+
+/// Modules that misbehave: each is refused at load or contained as a crash of its own
+/// service, and the host (and every other instance) carries on.
+@Suite struct HostileModuleTests {
+    func refusal(_ bytes: [UInt8], grants: ServiceGrants = ServiceGrants()) -> String? {
+        do {
+            _ = try instantiate(bytes, grants: grants, board: runtimeBoard())
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func crash(_ bytes: [UInt8], grants: ServiceGrants = ServiceGrants(), _ body: (ModuleInstance) throws -> Void) throws -> ServiceCrash? {
+        let instance = try instantiate(bytes, grants: grants, board: runtimeBoard())
+        do {
+            try body(instance)
+            return nil
+        } catch let crash as ServiceCrash {
+            // A crashed instance refuses further events.
+            #expect(throws: ServiceCrash.self) { try instance.tick() }
+            return crash
+        }
+    }
+
+    @Test func aWellFormedFixtureLoads() throws {
+        #expect(refusal(try watModule()) == nil)
+    }
+
+    @Test func aTrapIsAServiceCrashWithTheReason() throws {
+        let bytes = try watModule(overrides: ["mf_tick": "(func (export \"mf_tick\") (result i32) unreachable)"])
+        let crash = try #require(try crash(bytes) { try $0.tick() })
+        #expect(crash.kind == .trap)
+        #expect(crash.description == "hostile 1.0.0 crashed in tick: unreachable")
+    }
+
+    @Test func anEndlessLoopRunsOutOfFuel() throws {
+        let bytes = try watModule(overrides: ["mf_tick": "(func (export \"mf_tick\") (result i32) (loop $l (br $l)) (i32.const 0))"])
+        let crash = try #require(try crash(bytes) { try $0.tick() })
+        #expect(crash.kind == .outOfFuel)
+        #expect(crash.reason == "out of fuel")
+    }
+
+    @Test func endlessRecursionExhaustsTheStack() throws {
+        let bytes = try watModule(
+            overrides: ["mf_tick": "(func $t (export \"mf_tick\") (result i32) (call $t))"])
+        let crash = try #require(try crash(bytes) { try $0.tick() })
+        #expect(crash.reason == "call stack exhausted")
+    }
+
+    @Test func memoryGrowthStopsAtTheDeclaredMaximum() throws {
+        // Grows a page at a time until refused, then returns the page count (16 = 1 MiB) as its status.
+        let bytes = try watModule(
+            memory: #"(memory (export "memory") 1 16)"#,
+            overrides: [
+                "mf_tick": """
+                (func (export "mf_tick") (result i32)
+                  (block $done (loop $grow
+                    (br_if $done (i32.eq (memory.grow (i32.const 1)) (i32.const -1)))
+                    (br $grow)))
+                  (memory.size))
+                """
+            ])
+        let crash = try #require(try crash(bytes) { try $0.tick() })
+        #expect(crash.reason == "returned status 16")
+    }
+
+    @Test(arguments: [
+        (#"(memory (export "memory") 1)"#, "a module defines exactly one memory with a maximum size"),
+        (#"(memory (export "memory") 1 1000)"#, "memory may grow to 64000 KiB, above the 1024 KiB limit"),
+        ("", "a module defines exactly one memory with a maximum size"),
+    ])
+    func refusesUnboundedOrHugeMemory(memory: String, message: String) throws {
+        #expect(refusal(try watModule(memory: memory))?.contains(message) == true)
+    }
+
+    @Test func anOutOfBoundsPointerToAHostCallIsRefusedNotFollowed() throws {
+        let bytes = try watModule(
+            manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 1, "capabilities": {"i2c": [{"role": "rtc"}]}}"#,
+            imports: #"(import "midflight" "i2c_read" (func $read (param i32 i32 i32 i32) (result i32)))"#,
+            overrides: [
+                "mf_tick": "(func (export \"mf_tick\") (result i32) (call $read (i32.const 0) (i32.const 0) (i32.const 65530) (i32.const 8)))",
+                "mf_init": "(func (export \"mf_init\") (result i32) (call $read (i32.const 0) (i32.const 0) (i32.const -8) (i32.const 8)))",
+            ])
+        let grants = ServiceGrants(i2c: [try ServiceGrants.parseI2C("i2c-1@0x68")])
+        #expect(try crash(bytes, grants: grants) { try $0.tick() }?.reason == "returned status badPointer")
+        #expect(try crash(bytes, grants: grants) { try $0.start() }?.reason == "returned status badPointer")
+    }
+
+    @Test func ungrantedDevicesLinesAndTheClockAreRefused() throws {
+        let bytes = try watModule(
+            manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 1, "capabilities": {"gpio": [{"role": "in"}]}}"#,
+            imports: """
+                (import "midflight" "i2c_read" (func $read (param i32 i32 i32 i32) (result i32)))
+                (import "midflight" "gpio_read" (func $gpio (param i32) (result i32)))
+                (import "midflight" "gpio_write" (func $write (param i32 i32) (result i32)))
+                (import "midflight" "clock_set_wall_ns" (func $clock (param i64) (result i32)))
+                """,
+            overrides: [
+                "mf_tick": "(func (export \"mf_tick\") (result i32) (call $read (i32.const 0) (i32.const 0) (i32.const 64) (i32.const 1)))",
+                "mf_init": "(func (export \"mf_init\") (result i32) (call $gpio (i32.const 1)))",
+                "mf_terminate": "(func (export \"mf_terminate\") (result i32) (call $clock (i64.const 0)))",
+                "mf_snapshot": "(func (export \"mf_snapshot\") (result i32) (call $write (i32.const 0) (i32.const 1)))",
+            ])
+        let grants = ServiceGrants(gpio: [try ServiceGrants.parseGPIO("gpiochip0:button")])
+        #expect(try crash(bytes, grants: grants) { try $0.tick() }?.reason == "returned status notGranted")
+        #expect(try crash(bytes, grants: grants) { try $0.start() }?.reason == "returned status notGranted")
+        #expect(try crash(bytes, grants: grants) { try $0.terminate() }?.reason == "returned status notGranted")
+        // Writing to a line granted as an input is refused too.
+        #expect(try crash(bytes, grants: grants) { _ = try $0.snapshot() }?.reason == "returned status invalidArgument")
+    }
+
+    @Test func aManifestAskingBeyondTheGrantsIsRefused() throws {
+        let bytes = try watModule(
+            manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 1, "capabilities": {"i2c": [{"role": "a"}, {"role": "b"}], "clockSet": true}}"#)
+        #expect(refusal(bytes, grants: ServiceGrants(i2c: [try ServiceGrants.parseI2C("i2c-1@0x68")]))?
+            .contains("needs 2 I2C device(s) (a, b) but service test is granted 1") == true)
+        #expect(refusal(bytes, grants: ServiceGrants(i2c: [try ServiceGrants.parseI2C("i2c-1@0x68"), try ServiceGrants.parseI2C("i2c-1@0x69")]))?
+            .contains("needs to set the system clock") == true)
+    }
+
+    @Test func theWrongABIIsRefused() throws {
+        #expect(refusal(try watModule(manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 2}"#))
+            == "hostile 1.0.0 was built for module ABI 2; this agent speaks ABI 1")
+        let lying = try watModule(overrides: ["mf_abi_version": "(func (export \"mf_abi_version\") (result i32) (i32.const 7))"])
+        #expect(refusal(lying) == "hostile 1.0.0 reports an ABI other than 1")
+    }
+
+    @Test func missingExportsAndWrongSignaturesAreRefused() throws {
+        #expect(refusal(try watModule(omit: ["mf_snapshot", "mf_code_change"])) == "hostile 1.0.0 does not export mf_snapshot, mf_code_change")
+        let wrong = try watModule(overrides: ["mf_tick": "(func (export \"mf_tick\") (param i32) (result i32) (i32.const 0))"])
+        #expect(refusal(wrong) == "hostile 1.0.0: mf_tick has the wrong signature (expected mf_tick() -> (i32))")
+        #expect(refusal(try watModule(memory: "(memory 1 1)")) == "hostile 1.0.0 does not export its memory")
+    }
+
+    @Test func foreignImportsAreRefused() throws {
+        let bytes = try watModule(imports: #"(import "env" "system" (func (param i32) (result i32)))"#)
+        #expect(refusal(bytes) == "hostile 1.0.0 imports env.system, which the host does not provide")
+    }
+
+    @Test(arguments: [
+        ([UInt8](), "not a WebAssembly module"),
+        ([UInt8]("hello, world".utf8), "not a WebAssembly module"),
+        ([0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x01, 0xFF, 0xFF], "not a WebAssembly module"),
+    ])
+    func garbageIsRefused(bytes: [UInt8], message: String) {
+        #expect(refusal(bytes)?.contains(message) == true)
+    }
+
+    @Test func aModuleWithoutAManifestOrWithABadOneIsRefused() throws {
+        #expect(refusal(try watModule(embedManifest: false))?.contains("no midflight.manifest section") == true)
+        #expect(refusal(try watModule(manifest: #"{"name": "Hostile!", "version": "1.0.0", "abi": 1}"#))?.contains("name: expected lower-case") == true)
+        #expect(refusal(try watModule(manifest: "{not json"))?.contains("not valid JSON") == true)
+    }
+
+    @Test func aTruncatedModuleIsRefused() throws {
+        let bytes = try BuiltModules.bytes("button")
+        #expect(refusal(Array(bytes.prefix(bytes.count / 2)))?.contains("not a WebAssembly module") == true)
+    }
+
+    @Test func oneCrashDoesNotDisturbAnotherInstance() throws {
+        let board = runtimeBoard()
+        let bad = try instantiate(try watModule(overrides: ["mf_tick": "(func (export \"mf_tick\") (result i32) unreachable)"]), board: board)
+        let good = try instantiate(try watModule(), service: "good", board: board)
+        #expect(throws: ServiceCrash.self) { try bad.tick() }
+        #expect(throws: Never.self) { try good.tick() }
+        #expect(good.crash == nil)
+    }
+}
