@@ -100,6 +100,7 @@ let package = Package(
         ),
         .testTarget(name: "ModuleABITests", dependencies: ["ModuleABI", "ModuleSDK"]),
         .testTarget(name: "ModuleSDKTests", dependencies: ["ModuleSDK"]),
+        .testTarget(name: "ModuleHostTests", dependencies: ["ModuleHost", "Hardware"]),
         .testTarget(
             name: "DeviceModulesTests",
             dependencies: [

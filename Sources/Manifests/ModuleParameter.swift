@@ -29,6 +29,10 @@ public struct ModuleParameter: Hashable, Sendable {
     public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
         public let message: String
         public var description: String { message }
+
+        public init(message: String) {
+            self.message = message
+        }
     }
 
     /// Checks a value against the type and range.

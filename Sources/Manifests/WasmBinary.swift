@@ -20,6 +20,11 @@ public enum WasmBinary {
     public struct MemoryLimits: Hashable, Sendable {
         public let minimum: UInt64
         public let maximum: UInt64?
+
+        public init(minimum: UInt64, maximum: UInt64?) {
+            self.minimum = minimum
+            self.maximum = maximum
+        }
     }
 
     public static func sections(of bytes: [UInt8]) throws(Malformed) -> [Section] {

@@ -97,7 +97,9 @@ public enum ModuleScaffold {
     }
 
     static func package(_ type: String, midflightPackage: String) -> String {
-        """
+        // SwiftPM names a path dependency after its folder.
+        let identity = (midflightPackage as NSString).lastPathComponent.lowercased()
+        return """
         // swift-tools-version:6.2
         // Native build and tests of the module; `midflight module build .` makes the wasm.
         import PackageDescription
@@ -107,11 +109,11 @@ public enum ModuleScaffold {
             dependencies: [.package(path: "\(midflightPackage)")],
             targets: [
                 .target(
-                    name: "\(type)", dependencies: [.product(name: "ModuleSDK", package: "main")], path: ".",
+                    name: "\(type)", dependencies: [.product(name: "ModuleSDK", package: "\(identity)")], path: ".",
                     exclude: ["manifest.json", "Tests", "Package.swift"], sources: ["\(type).swift"]),
                 .testTarget(
                     name: "\(type)Tests",
-                    dependencies: ["\(type)", .product(name: "ModuleTesting", package: "main")]),
+                    dependencies: ["\(type)", .product(name: "ModuleTesting", package: "\(identity)")]),
             ]
         )
 
