@@ -63,7 +63,7 @@ let package = Package(
         ),
         // The device modules: native targets for their unit tests; `midflight module build`
         // compiles the same sources to wasm.
-        .target(name: "DS3231Module", dependencies: ["ModuleSDK"], path: "Sources/Modules/ds3231", exclude: ["manifest.json"]),
+        .target(name: "RTCModule", dependencies: ["ModuleSDK"], path: "Sources/Modules/rtc", exclude: ["manifest.json"]),
         .target(name: "ButtonModule", dependencies: ["ModuleSDK"], path: "Sources/Modules/button", exclude: ["manifest.json"]),
         .target(
             name: "PulseCounterModule", dependencies: ["ModuleSDK"], path: "Sources/Modules/pulse-counter",
@@ -83,6 +83,11 @@ let package = Package(
                 "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // Figures, not tests: `swift run -c release midflight-benchmarks`.
+        .executableTarget(
+            name: "midflight-benchmarks",
+            dependencies: ["Hardware", "ModuleHost", "ModuleRuntime", "ModuleTools", "SimulatedHardware", "Boards"]
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
@@ -104,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "DeviceModulesTests",
             dependencies: [
-                "DS3231Module", "ButtonModule", "PulseCounterModule", "ThresholdModule", "ModuleTesting", "ModuleHost",
+                "RTCModule", "ButtonModule", "PulseCounterModule", "ThresholdModule", "ModuleTesting", "ModuleHost",
                 "SimulatedHardware", "Hardware",
             ]
         ),

@@ -4,17 +4,21 @@ import ModuleHost
 import ModuleTesting
 import SimulatedHardware
 
-/// A simulated bench for module tests: a DS3231 on i2c-1, a button, a pulse sensor, an LED.
+/// A simulated bench for module tests: an RTC (a DS3231 unless told) on i2c-1, a button, a pulse sensor, an LED.
 final class Bench {
     let clock = ManualClock(wallSeconds: 1_795_455_005)  // 2026-11-23 17:30:05 UTC
     let board: SimulatedBoard
     let time: SimulatedSystemTime
 
-    init(rtc: SimulatedBoardSpec.RTC = .init(time: .unixSeconds(1_795_455_005)), pulseHertz: Double = 10) {
+    convenience init(rtc: SimulatedBoardSpec.RTC = .init(time: .unixSeconds(1_795_455_005)), pulseHertz: Double = 10) {
+        self.init(model: .ds3231(rtc, temperature: 24.25), pulseHertz: pulseHertz)
+    }
+
+    init(model: SimulatedBoardSpec.Model, pulseHertz: Double = 10) {
         board = SimulatedBoard(
             SimulatedBoardSpec(
                 name: "bench",
-                buses: [.init(number: 1, devices: [.init(address: 0x68, model: .ds3231(rtc, temperature: 24.25))])],
+                buses: [.init(number: 1, devices: [.init(address: 0x68, model: model)])],
                 chips: [
                     .init(
                         name: "gpiochip0", label: "bench", lineCount: 32,

@@ -6,9 +6,9 @@ import Testing
 
 /// The repository's modules built to wasm and run in WasmKit against the simulated board.
 @Suite struct DeviceModuleRuntimeTests {
-    @Test func theDS3231ModuleIsSmallAndSetsTheClock() throws {
-        let bytes = try BuiltModules.bytes("ds3231")
-        #expect(bytes.count <= 16 * 1024, "ds3231.wasm is \(bytes.count) bytes")
+    @Test func theRTCModuleIsSmallAndSetsTheClock() throws {
+        let bytes = try BuiltModules.bytes("rtc")
+        #expect(bytes.count <= 16 * 1024, "rtc.wasm is \(bytes.count) bytes")
         let board = runtimeBoard()
         let time = SimulatedSystemTime(clock: board.clock)
         let instance = try instantiate(

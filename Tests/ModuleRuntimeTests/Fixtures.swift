@@ -40,7 +40,7 @@ enum BuiltModules {
 
     private static let built: [String: Result<[UInt8], ModuleBuilder.Failure>] = {
         var results: [String: Result<[UInt8], ModuleBuilder.Failure>] = [:]
-        for name in ["ds3231", "button", "pulse-counter", "threshold"] {
+        for name in ["rtc", "button", "pulse-counter", "threshold"] {
             results[name] = Result { () throws(ModuleBuilder.Failure) -> [UInt8] in
                 let builder = try ModuleBuilder.standard()
                 let product = try builder.build(repository + "/Sources/Modules/" + name, output: directory + "/\(name).wasm")

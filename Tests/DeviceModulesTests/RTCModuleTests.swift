@@ -1,12 +1,12 @@
-@testable import DS3231Module
+@testable import RTCModule
 import Hardware
 import SimulatedHardware
 import Testing
 
-@Suite struct DS3231ModuleTests {
+@Suite struct RTCModuleTests {
     @Test func setsAnUnsynchronizedSystemClockFromTheRTC() throws {
         let bench = Bench(rtc: .init(time: .unixSeconds(1_800_000_000)))
-        let harness = try bench.harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: true)
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
         harness.start()
         #expect(bench.time.wallNanoseconds / 1_000_000_000 == 1_800_000_000)
         #expect(harness.readings["rtc_valid"] == 1)
@@ -16,14 +16,14 @@ import Testing
     @Test func leavesASynchronizedClockAlone() throws {
         let bench = Bench(rtc: .init(time: .unixSeconds(1_800_000_000)))
         bench.time.setSynchronized(true)
-        let harness = try bench.harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: true)
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
         harness.start()
         #expect(bench.time.wallNanoseconds / 1_000_000_000 == 1_795_455_005)
     }
 
     @Test func neverSetsTheClockBeforeTheFloor() throws {
         let bench = Bench(rtc: .init(time: .unixSeconds(1_000_000_000)))
-        let harness = try bench.harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: true)
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
         harness.start()
         #expect(bench.time.wallNanoseconds / 1_000_000_000 == 1_795_455_005)
         #expect(harness.logs.contains { $0.level == .warning && $0.message.contains("before the time floor") })
@@ -31,7 +31,7 @@ import Testing
 
     @Test func reportsLostPowerAndDoesNotTrustTheTime() throws {
         let bench = Bench(rtc: .init(time: .unixSeconds(1_800_000_000), lostPower: true))
-        let harness = try bench.harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: true)
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
         harness.start()
         #expect(harness.readings["rtc_valid"] == 0)
         #expect(harness.logs.contains { $0.message.contains("oscillator stopped") })
@@ -40,7 +40,7 @@ import Testing
 
     @Test func writesASynchronizedTimeBackAndClearsTheFlag() throws {
         let bench = Bench(rtc: .init(time: .unixSeconds(1_000_000_000), lostPower: true))
-        let harness = try bench.harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: true)
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
         harness.start()
         bench.time.setSynchronized(true)
         try bench.run(harness, for: 1 * seconds)
@@ -58,7 +58,7 @@ import Testing
 
     @Test func publishesTemperatureAndTunesAging() throws {
         let bench = Bench()
-        let harness = try bench.harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: true, parameters: ["aging": 5])
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true, parameters: ["aging": 5])
         harness.start()
         #expect(try bench.board.i2cBus(1).readByte(from: I2CAddress(0x68, bus: 1), register: 0x10) == 5)
         harness.tick()
@@ -71,7 +71,7 @@ import Testing
     @Test func survivesANackingRTC() throws {
         let bench = Bench()
         try bench.board.inject(.i2cNack(bus: 1, address: 0x68))
-        let harness = try bench.harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: true)
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
         harness.start()
         harness.tick()
         #expect(harness.logs.contains { $0.level == .error && $0.message == "cannot read the RTC" })
@@ -79,15 +79,15 @@ import Testing
 
     @Test func isRefusedWithoutTheClockGrant() throws {
         #expect {
-            _ = try Bench().harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: false)
+            _ = try Bench().harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: false)
         } throws: { error in
-            "\(error)".contains("needs to set the system clock, which service ds3231 is not granted")
+            "\(error)".contains("needs to set the system clock, which service rtc is not granted")
         }
     }
 
     @Test func stateCarriesOverAnUpgrade() throws {
         let bench = Bench()
-        let harness = try bench.harness(DS3231Clock.self, "ds3231", i2c: ["i2c-1@0x68"], clockSet: true)
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
         harness.start()
         bench.time.setSynchronized(true)
         harness.tick()
@@ -96,6 +96,37 @@ import Testing
         #expect(harness.module?.syncs == 1)
         #expect(!harness.upgrade(from: .init(major: 2, minor: 0, patch: 0), state: state))
         #expect(!harness.upgrade(from: .init(major: 1, minor: 0, patch: 0), state: [9]))
+    }
+
+    @Test func aHaltedDS1307IsNotTrustedAndIsStartedByTheWriteBack() throws {
+        let bench = Bench(model: .ds1307(.init(time: .unixSeconds(1_800_000_000), lostPower: true)))
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true, parameters: ["chip": 1])
+        harness.start()
+        #expect(harness.readings["rtc_valid"] == 0)
+        bench.time.setSynchronized(true)
+        try bench.run(harness, for: 1 * seconds)
+        #expect(harness.readings["syncs"] == 1)
+        let (halted, fields) = try bench.board.withRTC(bus: 1, address: 0x68) { rtc, now in (rtc.hasLostTime(at: now), rtc.time(at: now)) }
+        #expect(!halted)
+        #expect(fields.year == 26 && fields.month == 11 && fields.date == 23)
+        #expect(harness.readings["temperature"] == nil)
+    }
+
+    @Test func aPCF8523IsReadAtItsOwnRegistersAndGetsBatterySwitchOver() throws {
+        let bench = Bench(model: .pcf8523(.init(time: .unixSeconds(1_800_000_000))))
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true, parameters: ["chip": 2])
+        harness.start()
+        #expect(bench.time.wallNanoseconds / 1_000_000_000 == 1_800_000_000)
+        bench.time.setSynchronized(true)
+        harness.tick()
+        #expect(harness.readings["syncs"] == 1)
+        // With switch-over configured the chip now keeps time through a battery-backed power cut.
+        let lost = try bench.board.withRTC(bus: 1, address: 0x68) { rtc, now -> Bool in
+            rtc.losePower(batteryBacked: true, forNanoseconds: 60 * seconds, at: now)
+            return rtc.hasLostTime(at: now)
+        }
+        #expect(!lost)
+        #expect(abs((harness.readings["rtc_time"] ?? 0) - 1_800_000_000) <= 1)
     }
 
     @Test func calendarArithmeticMatchesKnownDates() {
