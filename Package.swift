@@ -33,10 +33,12 @@ let package = Package(
         ),
         .systemLibrary(name: "CLinux"),
         .target(name: "LinuxHardware", dependencies: ["Hardware", "CI2C", "CGPIOD", "CLinux"]),
-        .target(name: "SimulatedHardware", dependencies: ["Hardware"]),
+        .target(name: "ThreadSupport"),
+        .target(name: "SimulatedHardware", dependencies: ["Hardware", "ThreadSupport"]),
         .target(name: "Boards", dependencies: ["Hardware", "JSON", "LinuxHardware", "SimulatedHardware"]),
         .target(name: "HardwareContract", dependencies: ["Hardware"]),
         .target(name: "ModuleABI"),
+        .target(name: "Supervision"),
         .target(name: "Manifests", dependencies: ["Hardware", "JSON", "ModuleABI"]),
         .target(name: "ModuleHost", dependencies: ["Hardware", "Manifests", "ModuleABI"]),
         // The module SDK, natively; WasmGlue is compiled only into wasm builds.
@@ -103,6 +105,7 @@ let package = Package(
             name: "HardwareCommandsTests",
             dependencies: ["HardwareCommands", "Hardware", "SimulatedHardware", "Boards"]
         ),
+        .testTarget(name: "SupervisionTests", dependencies: ["Supervision"]),
         .testTarget(name: "ModuleABITests", dependencies: ["ModuleABI", "ModuleSDK"]),
         .testTarget(name: "ModuleSDKTests", dependencies: ["ModuleSDK"]),
         .testTarget(name: "ModuleHostTests", dependencies: ["ModuleHost", "Hardware"]),

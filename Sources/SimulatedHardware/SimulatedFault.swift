@@ -1,3 +1,4 @@
+import ThreadSupport
 /// A fault the simulated board can be told to show, switchable at run time.
 public enum SimulatedFault: Hashable, Sendable, CustomStringConvertible {
     /// The device at `address` stops acknowledging (a loose wire, a hung device).
@@ -31,8 +32,10 @@ enum HardwareResourceName {
 }
 
 /// What every part of one simulated board shares: the lock, the clock, the faults.
+/// Device models and line state are only touched with `lock` held; that is what makes
+/// the board's `@unchecked Sendable` parts safe.
 final class SimulatorCore: @unchecked Sendable {
-    let lock = SimulatorLock()
+    let lock = ConditionLock()
     let clock: any SimulationClock
     /// Guarded by `lock`.
     var faults: Set<SimulatedFault> = []

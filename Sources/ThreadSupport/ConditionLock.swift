@@ -4,16 +4,13 @@ import Glibc
 import Darwin
 #endif
 
-/// One lock for a whole simulated board, with a condition that is signalled whenever a
-/// line changes, so edge waiters on a real clock wake without polling.
-///
-/// Device models and line state are only touched with this lock held; that is what
-/// makes the board's `@unchecked Sendable` parts safe.
-final class SimulatorLock: @unchecked Sendable {
+/// A mutex with one condition variable whose timed waits run on CLOCK_MONOTONIC: the
+/// simulated board's lock (waiters wake when a line changes) and the agent's mailbox.
+public final class ConditionLock: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -36,14 +33,15 @@ final class SimulatorLock: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
+    public func withLock<Result, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
     }
 
     /// Waits (lock held) until signalled or until the monotonic deadline passes.
-    func wait(untilMonotonicNanoseconds deadline: UInt64) {
+    /// Spurious wake-ups happen: callers re-check their condition.
+    public func wait(untilMonotonicNanoseconds deadline: UInt64) {
         var spec = timespec()
         spec.tv_sec = time_t(deadline / 1_000_000_000)
         spec.tv_nsec = Int(deadline % 1_000_000_000)
@@ -51,7 +49,7 @@ final class SimulatorLock: @unchecked Sendable {
     }
 
     /// Wakes every waiter (lock held or not).
-    func broadcast() {
+    public func broadcast() {
         pthread_cond_broadcast(condition)
     }
 }
