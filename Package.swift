@@ -57,6 +57,20 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Agent",
+            dependencies: [
+                "Boards", "Hardware", "JSON", "Manifests", "ModuleABI", "ModuleHost", "ModuleRuntime", "Supervision",
+                "ThreadSupport",
+            ]
+        ),
+        .target(
+            name: "AgentCommands",
+            dependencies: [
+                "Agent", "Boards", "HardwareCommands", "JSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
             name: "ModuleTools",
             dependencies: [
                 "Boards", "Manifests", "ModuleABI", "ModuleRuntime",
@@ -82,7 +96,8 @@ let package = Package(
         .executableTarget(
             name: "midflightd",
             dependencies: [
-                "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware",
+                "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware", "LinuxHardware", "Agent",
+                "AgentCommands", "ThreadSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,14 +5,17 @@ import Hardware
 /// Each line is one command; the result is its exit status, output went to the context.
 public struct ConsoleInterpreter {
     public let context: CommandContext
+    /// The commands this console knows, by first word.
+    public let groups: [(name: String, command: any ParsableCommand.Type)]
 
-    /// The command groups the console knows, by first word.
-    static let groups: [(name: String, command: any ParsableCommand.Type)] = [
+    /// The hardware commands every console has.
+    public static let hardwareGroups: [(name: String, command: any ParsableCommand.Type)] = [
         ("i2c", I2CCommand.self), ("gpio", GPIOCommand.self), ("sim", SimCommand.self),
     ]
 
-    public init(context: CommandContext) {
+    public init(context: CommandContext, groups: [(name: String, command: any ParsableCommand.Type)] = ConsoleInterpreter.hardwareGroups) {
         self.context = context
+        self.groups = groups
     }
 
     /// Executes one line; returns the exit status (0 success, 1 failure, 2 bad usage).
@@ -28,7 +31,7 @@ public struct ConsoleInterpreter {
         if first == "help" || first == "?" {
             return help(Array(words.dropFirst()))
         }
-        guard let group = ConsoleInterpreter.groups.first(where: { $0.name == first }) else {
+        guard let group = groups.first(where: { $0.name == first }) else {
             context.write("error: unknown command '\(first)'; try 'help'")
             return 2
         }
@@ -67,15 +70,15 @@ public struct ConsoleInterpreter {
 
     private func help(_ topic: [String]) -> Int32 {
         if let name = topic.first {
-            guard let group = ConsoleInterpreter.groups.first(where: { $0.name == name }) else {
-                context.write("error: no help for '\(name)'; commands: \(ConsoleInterpreter.groups.map(\.name).joined(separator: ", "))")
+            guard let group = groups.first(where: { $0.name == name }) else {
+                context.write("error: no help for '\(name)'; commands: \(groups.map(\.name).joined(separator: ", "))")
                 return 2
             }
             context.write(group.command.helpMessage(for: ConsoleInterpreter.subcommand(group.command, Array(topic.dropFirst())), columns: 80))
             return 0
         }
         context.write("Commands (help COMMAND for details):")
-        for (name, command) in ConsoleInterpreter.groups {
+        for (name, command) in groups {
             context.write("  " + name.padding(6) + command.configuration.abstract)
         }
         context.write("  " + "help".padding(6) + "This list, or help for one command.")

@@ -20,7 +20,8 @@ public final class ServiceResources {
     }
 
     public let serviceName: String
-    public let manifest: ModuleManifest
+    /// The manifest of the module version using these resources (changes on a hot swap).
+    public private(set) var manifest: ModuleManifest
     public let grants: ServiceGrants
     private let backend: any HardwareBackend
     private let time: any SystemTime
@@ -95,6 +96,24 @@ public final class ServiceResources {
                 lines.append(try chip.requestOutput(offset, consumer: serviceName, initialValue: false))
             }
         }
+    }
+
+    /// Whether another version of the module can take these resources over in a hot swap:
+    /// it must fit the grants and request its lines the same way, since they stay requested.
+    public func checkAdoptable(_ next: ModuleManifest) throws(Refusal) {
+        try ServiceResources.check(manifest: next, against: grants, service: serviceName)
+        guard next.gpio.map({ [$0.direction.rawValue, $0.edges.rawValue, $0.bias.rawValue] })
+            == manifest.gpio.map({ [$0.direction.rawValue, $0.edges.rawValue, $0.bias.rawValue] })
+        else {
+            throw Refusal(message: "\(next.name) \(next.version) requests its GPIO lines differently; restart the service instead")
+        }
+    }
+
+    /// Hands the resources to another version of the module (the switch of a hot swap).
+    public func adopt(_ next: ModuleManifest, parameters values: [Double]) throws(Refusal) {
+        try checkAdoptable(next)
+        manifest = next
+        parameters = values
     }
 
     /// Gives every line back (a restart requests them again, so nothing stays "busy").

@@ -1,17 +1,21 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Agent
+import AgentCommands
 import ArgumentParser
 import Boards
 import Hardware
 import HardwareCommands
+import LinuxHardware
+import SimulatedHardware
 import Synchronization
 
 /// Set by SIGINT: stops the running console command, never the agent.
 let interruptRequested = Atomic<Bool>(false)
 
-/// `midflightd [--simulate] [--board NAME]`: bring up the board's hardware and the
-/// console. (Supervised services, SSH and updates come with their own issues.)
+/// `midflightd [--simulate] [--config FILE] [--data-dir DIR]`: bring up the board, the
+/// supervised services and the console. `main` only wires; the agent lives in `Agent`.
 struct AgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run the agent (the default).")
@@ -19,43 +23,82 @@ struct AgentCommand: ParsableCommand {
     @Flag(name: .long, help: "Use the simulated board (board/sim) with the console on stdin/stdout.")
     var simulate = false
 
-    @Option(name: .long, help: "Board name or folder; default sim with --simulate.")
+    @Option(name: .long, help: "Board name or folder; default: the config's board.")
     var board: String?
+
+    @Option(name: .long, help: "Agent config; default /etc/midflight/agent.json, or the board's agent.json with --simulate.")
+    var config: String?
+
+    @Option(name: .long, help: "Persisted state (parameters, modules); default /data/midflight, or ./.midflight-sim with --simulate.")
+    var dataDir: String?
 
     @Flag(name: .long, help: "Do not attach the console to stdin/stdout.")
     var noConsole = false
 
-    func run() throws {
-        let boardName = board ?? (simulate ? "sim" : nil)
-        guard let boardName else {
-            Terminal.writeError("midflightd: name a board with --board NAME, or use --simulate")
-            throw ExitCode(2)
-        }
-        let description: BoardDescription
-        do {
-            description = try BoardLocator.standard().load(boardName)
-        } catch {
-            Terminal.writeError("midflightd: \(error)")
-            throw ExitCode(2)
-        }
-        if simulate, case .linux = description.backend {
-            Terminal.writeError("midflightd: --simulate needs a simulated board; \(description.name) is a Linux board")
-            throw ExitCode(2)
-        }
-        let backend = description.makeBackend()
-        // Ctrl-C interrupts the current command (gpio mon, i2c dump --count); it does not stop the agent.
-        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
+    func fail(_ message: String) -> ExitCode {
+        Terminal.writeError("midflightd: \(message)")
+        return ExitCode(2)
+    }
 
-        let context = CommandContext(
-            backend: backend, allowsBoardSelection: false, output: Terminal.writeLine,
-            shouldStop: { interruptRequested.load(ordering: .relaxed) },
-            sleep: { Terminal.sleep(nanoseconds: $0, shouldStop: { interruptRequested.load(ordering: .relaxed) }) })
-        Terminal.writeError("midflightd: board \(description.name) (\(backend.kind)) up")
+    func run() throws {
+        let locator = BoardLocator.standard()
+        // The board first (for a simulated run its folder holds the default config).
+        var boardDescription: BoardDescription?
+        if let name = board ?? (simulate && config == nil ? "sim" : nil) {
+            do {
+                boardDescription = try locator.load(name)
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+        let configPath = config ?? (simulate ? (boardDescription?.folder ?? "board/sim") + "/agent.json" : "/etc/midflight/agent.json")
+        let agentConfig: AgentConfig
+        do {
+            agentConfig = try AgentConfig.load(configPath)
+        } catch {
+            throw fail("\(error)")
+        }
+        if boardDescription == nil {
+            do {
+                boardDescription = try locator.load(agentConfig.board)
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+        guard let boardDescription else { throw fail("no board") }
+        if simulate, case .linux = boardDescription.backend {
+            throw fail("--simulate needs a simulated board; \(boardDescription.name) is a Linux board")
+        }
+        let backend = boardDescription.makeBackend()
+        let time: any SystemTime
+        if let simulated = backend as? SimulatedBoard {
+            time = SimulatedSystemTime(clock: simulated.clock)
+        } else {
+            time = LinuxSystemTime()
+        }
+        let store: DataStore
+        do {
+            store = try DataStore(root: dataDir ?? (simulate ? ".midflight-sim" : "/data/midflight"))
+        } catch {
+            throw fail("\(error)")
+        }
+        let log = LogBook(echo: { Terminal.writeError($0) })
+        let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log)
+        // Ctrl-C interrupts the current console command; it does not stop the agent.
+        signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
+        agent.start()
+        Terminal.writeError("midflightd: board \(boardDescription.name) (\(backend.kind)), \(agentConfig.services.count) services, data in \(store.root)")
+
         if noConsole {
             signal(SIGINT, SIG_DFL)
             while true { pause() }
         }
-        let interpreter = ConsoleInterpreter(context: context)
+        let context = CommandContext(
+            backend: backend, allowsBoardSelection: false, output: Terminal.writeLine,
+            shouldStop: { interruptRequested.load(ordering: .relaxed) },
+            sleep: { Terminal.sleep(nanoseconds: $0, shouldStop: { interruptRequested.load(ordering: .relaxed) }) },
+            agent: agent)
+        let interpreter = ConsoleInterpreter(context: context, groups: agentConsoleGroups)
         let interactive = Terminal.isInteractive
         while true {
             if interactive { Terminal.write("midflight> ", to: STDOUT_FILENO) }
@@ -65,6 +108,7 @@ struct AgentCommand: ParsableCommand {
             if trimmed == "exit" || trimmed == "quit" { break }
             _ = interpreter.execute(trimmed)
         }
+        agent.shutdown()
     }
 }
 

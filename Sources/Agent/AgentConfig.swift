@@ -1,0 +1,168 @@
+import Boards
+import JSON
+import ModuleHost
+import Supervision
+
+/// The agent's configuration: its board, where built-in modules are, the services with
+/// their modules, grants, parameters and restart types, and the supervision tree.
+public struct AgentConfig: Sendable {
+    public struct Service: Sendable {
+        public let name: String
+        public let module: String
+        public let grants: ServiceGrants
+        /// `service.reading` names, bound in order to the module's `inputs`.
+        public let inputs: [String]
+        public let parameters: [String: Double]
+        public let restart: RestartType
+    }
+
+    public let file: String
+    public let board: String
+    /// Folders holding the built-in `.wasm` modules (from the firmware image).
+    public let moduleFolders: [String]
+    public let services: [String: Service]
+    public let supervisor: SupervisorSpec
+
+    /// Start order: the supervision tree's order.
+    public var serviceOrder: [String] { supervisor.services }
+
+    public static func load(_ path: String) throws(JSONReader.Problem) -> AgentConfig {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.read(path, limit: 1 << 20)
+        } catch {
+            throw JSONReader.Problem(file: path, path: "", message: error.reason)
+        }
+        return try parse(bytes, file: path)
+    }
+
+    public static func parse(_ bytes: [UInt8], file: String) throws(JSONReader.Problem) -> AgentConfig {
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(bytes)
+        } catch {
+            throw JSONReader.Problem(file: file, path: "", message: "not valid JSON: \(error)")
+        }
+        let root = JSONReader(file: file, value: document)
+        try root.onlyMembers(["board", "modules", "services", "supervisor"])
+        let board = try root.required("board").string()
+        let folder = FileSystem.parent(file)
+        var moduleFolders: [String] = []
+        for entry in try root.optional("modules")?.array() ?? [] {
+            let path = try entry.string()
+            moduleFolders.append(path.hasPrefix("/") ? path : folder + "/" + path)
+        }
+
+        var services: [String: Service] = [:]
+        for (name, reader) in try root.required("services").members() {
+            guard isServiceName(name) else {
+                throw reader.problem("service names are lower-case letters, digits and '-' (1-32 characters)")
+            }
+            services[name] = try parseService(name, reader)
+        }
+        let supervisorField = try root.required("supervisor")
+        let supervisor = try parseSupervisor(supervisorField, name: "root", services: services)
+        var seen: Set<String> = []
+        for name in supervisor.services {
+            guard seen.insert(name).inserted else { throw supervisorField.problem("service \"\(name)\" appears twice in the tree") }
+        }
+        if let missing = services.keys.sorted().first(where: { !seen.contains($0) }) {
+            throw supervisorField.problem("service \"\(missing)\" is not under any supervisor")
+        }
+        for service in services.values {
+            for input in service.inputs {
+                let parts = input.split(separator: ".", maxSplits: 1)
+                guard parts.count == 2, services[String(parts[0])] != nil else {
+                    throw JSONReader.Problem(
+                        file: file, path: "services.\(service.name).inputs",
+                        message: "\"\(input)\" is not SERVICE.READING of a configured service")
+                }
+            }
+        }
+        return AgentConfig(file: file, board: board, moduleFolders: moduleFolders, services: services, supervisor: supervisor)
+    }
+
+    static func isServiceName(_ text: String) -> Bool {
+        guard (1...32).contains(text.count), let first = text.first, first.isASCII, first.isLowercase else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+    }
+
+    private static func parseService(_ name: String, _ reader: JSONReader) throws(JSONReader.Problem) -> Service {
+        try reader.onlyMembers(["module", "i2c", "gpio", "clockSet", "inputs", "parameters", "restart"])
+        let module = try reader.required("module").string()
+        var i2c: [ServiceGrants.I2C] = []
+        for entry in try reader.optional("i2c")?.array() ?? [] {
+            let text = try entry.string()
+            do {
+                i2c.append(try ServiceGrants.parseI2C(text))
+            } catch {
+                throw entry.problem(error.detail)
+            }
+        }
+        var gpio: [ServiceGrants.GPIO] = []
+        for entry in try reader.optional("gpio")?.array() ?? [] {
+            let text = try entry.string()
+            do {
+                gpio.append(try ServiceGrants.parseGPIO(text))
+            } catch {
+                throw entry.problem(error.detail)
+            }
+        }
+        var inputs: [String] = []
+        for entry in try reader.optional("inputs")?.array() ?? [] { inputs.append(try entry.string()) }
+        var parameters: [String: Double] = [:]
+        for (key, value) in try reader.optional("parameters")?.members() ?? [] {
+            switch value.value {
+            case .bool(let flag): parameters[key] = flag ? 1 : 0
+            default: parameters[key] = try value.number()
+            }
+        }
+        var restart = RestartType.permanent
+        if let field = try reader.optional("restart") {
+            let text = try field.string()
+            guard let parsed = RestartType(rawValue: text) else {
+                throw field.problem("expected permanent, transient or temporary, found \"\(text)\"")
+            }
+            restart = parsed
+        }
+        return Service(
+            name: name, module: module,
+            grants: ServiceGrants(i2c: i2c, gpio: gpio, clockSet: try reader.optional("clockSet")?.bool() ?? false),
+            inputs: inputs, parameters: parameters, restart: restart)
+    }
+
+    private static func parseSupervisor(
+        _ reader: JSONReader, name: String, services: [String: Service]
+    ) throws(JSONReader.Problem) -> SupervisorSpec {
+        try reader.onlyMembers(["name", "strategy", "intensity", "periodSeconds", "children"])
+        let strategyField = try reader.required("strategy")
+        let strategyText = try strategyField.string()
+        guard let strategy = RestartStrategy(rawValue: strategyText) else {
+            throw strategyField.problem("expected one_for_one, one_for_all or rest_for_one, found \"\(strategyText)\"")
+        }
+        let intensity = try reader.optional("intensity")?.integer(in: 0...1000) ?? 3
+        let period = try reader.optional("periodSeconds")?.integer(in: 1...86_400) ?? 5
+        var children: [SupervisorSpec.Child] = []
+        for child in try reader.required("children").array() {
+            switch child.value {
+            case .string(let serviceName):
+                guard let service = services[serviceName] else {
+                    throw child.problem("no service \"\(serviceName)\" in services")
+                }
+                children.append(.service(name: serviceName, restart: service.restart))
+            case .object:
+                let nestedName = try child.required("name").string()
+                children.append(.supervisor(try parseSupervisor(child, name: nestedName, services: services)))
+            default:
+                throw child.problem("expected a service name or a supervisor object")
+            }
+        }
+        return SupervisorSpec(
+            name: try reader.optional("name")?.string() ?? name, strategy: strategy, intensity: intensity,
+            periodNanoseconds: UInt64(period) * 1_000_000_000, children: children)
+    }
+}
+
+extension FileSystem.Failure {
+    var reason: String { description }
+}

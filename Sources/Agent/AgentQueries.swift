@@ -1,0 +1,192 @@
+import Boards
+import Manifests
+import ModuleHost
+
+/// What the console shows about a service.
+public struct ServiceSummary: Sendable {
+    public let name: String
+    public let module: String
+    public let version: String
+    public let state: String
+    public let detail: String?
+    public let restarts: Int
+    public let grants: [String]
+    public let readings: [(String, Double)]
+    public let lastCrash: String?
+    public let timerMilliseconds: Int
+}
+
+/// One parameter as the console shows it.
+public struct ParameterSummary: Sendable {
+    public let parameter: ModuleParameter
+    public let value: Double
+}
+
+/// A refusal of a console request, for people.
+public struct AgentRefusal: Error, Sendable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+extension AgentRuntime {
+    private func service(_ name: String) throws(AgentRefusal) -> Service {
+        guard let service = services[name] else {
+            throw AgentRefusal("no service '\(name)' (services: \(config.serviceOrder.joined(separator: ", ")))")
+        }
+        return service
+    }
+
+    /// Every service in start order (run on the loop thread through `perform`).
+    public func serviceSummaries() -> [ServiceSummary] {
+        config.serviceOrder.compactMap { services[$0] }.map(summary)
+    }
+
+    func summary(_ service: Service) -> ServiceSummary {
+        let manifest = service.instance?.manifest ?? artifacts[service.config.module]?.manifest
+        var detail: String?
+        switch service.state {
+        case .failed(let reason), .stopped(let reason): detail = reason
+        case .restarting(let at): detail = "in \(at > now ? (at - now) / 1_000_000 : 0) ms"
+        case .running: detail = nil
+        }
+        return ServiceSummary(
+            name: service.name, module: service.config.module, version: manifest?.version.description ?? "-",
+            state: service.state.description, detail: detail, restarts: service.restarts,
+            grants: service.config.grants.i2c.map(\.description) + service.config.grants.gpio.map(\.description)
+                + (service.config.grants.clockSet ? ["clock"] : []),
+            readings: service.readings.keys.sorted().map { ($0, service.readings[$0] ?? 0) }, lastCrash: service.lastCrash,
+            timerMilliseconds: Int(service.tickPeriod / 1_000_000))
+    }
+
+    public func serviceSummary(_ name: String) throws(AgentRefusal) -> ServiceSummary {
+        summary(try service(name))
+    }
+
+    private func manifest(of service: Service) throws(AgentRefusal) -> ModuleManifest {
+        if let manifest = service.instance?.manifest { return manifest }
+        do {
+            return try artifact(for: service.config.module).manifest
+        } catch {
+            throw AgentRefusal(error.description)
+        }
+    }
+
+    public func parameters(of name: String) throws(AgentRefusal) -> [ParameterSummary] {
+        let service = try service(name)
+        let manifest = try manifest(of: service)
+        let values = service.resources?.parameters ?? parameterValues(name, manifest)
+        return zip(manifest.parameters, values).map { ParameterSummary(parameter: $0, value: $1) }
+    }
+
+    /// `set NAME.PARAM VALUE`: validated, stored atomically, delivered to the module.
+    public func setParameter(_ name: String, _ parameterName: String, _ text: String) throws(AgentRefusal) -> String {
+        let service = try service(name)
+        let manifest = try manifest(of: service)
+        guard let (index, parameter) = manifest.parameter(named: parameterName) else {
+            throw AgentRefusal(
+                "\(manifest.name) has no parameter '\(parameterName)' (parameters: \(manifest.parameters.map(\.name).joined(separator: ", ")))")
+        }
+        let value: Double
+        do {
+            value = try parameter.parse(text)
+        } catch {
+            throw AgentRefusal(error.message)
+        }
+        do {
+            try store.setParameter(parameterName, value, of: name)
+        } catch {
+            throw AgentRefusal("not stored: \(error)")
+        }
+        if service.state.isRunning {
+            deliver(service, event: "parameter") { try $0.setParameter(index: index, value: value) }
+        }
+        return "\(name).\(parameterName) = \(parameter.format(value))"
+    }
+
+    public func getParameter(_ name: String, _ parameterName: String) throws(AgentRefusal) -> String {
+        for summary in try parameters(of: name) where summary.parameter.name == parameterName {
+            return summary.parameter.format(summary.value)
+        }
+        throw AgentRefusal("\(services[name]?.config.module ?? name) has no parameter '\(parameterName)'")
+    }
+
+    public func stop(_ name: String) throws(AgentRefusal) {
+        _ = try service(name)
+        stopService(name, reason: "stopped from the console")
+    }
+
+    public func startFromConsole(_ name: String) throws(AgentRefusal) {
+        let service = try service(name)
+        guard !service.state.isRunning else { throw AgentRefusal("\(name) is already running") }
+        startService(name)
+        if case .failed(let reason) = service.state { throw AgentRefusal("\(name) did not start: \(reason)") }
+    }
+
+    public func restartFromConsole(_ name: String) throws(AgentRefusal) {
+        _ = try service(name)
+        guard restart(name) else {
+            throw AgentRefusal("\(name) did not start again: \(services[name]?.lastCrash ?? "see log")")
+        }
+    }
+
+    /// The modules in use: name, active version, size, services running it.
+    public func moduleSummaries() -> [(name: String, version: String, bytes: Int, services: [String])] {
+        let names = Set(config.services.values.map(\.module)).sorted()
+        return names.map { name in
+            let artifact = try? artifact(for: name)
+            return (
+                name, artifact?.manifest.version.description ?? "-", artifact?.byteCount ?? 0,
+                config.serviceOrder.filter { services[$0]?.config.module == name }
+            )
+        }
+    }
+
+    public func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
+        guard config.services.values.contains(where: { $0.module == name }) else {
+            throw AgentRefusal("no service runs module '\(name)'")
+        }
+        let history = store.history(of: name).map(\.description)
+        if history.isEmpty, let version = (try? artifact(for: name))?.manifest.version {
+            return ["\(version) (built in)"]
+        }
+        return history
+    }
+
+    /// `module load NAME FILE`: a local hot swap, for development.
+    public func load(module name: String, bytes: [UInt8], source: String, allowDowngrade: Bool) throws(AgentRefusal) -> SwapReport {
+        do {
+            let peek = try ModuleManifestPeek.name(of: bytes)
+            guard peek == nil || peek == name else {
+                throw SwapRefusal(description: "\(source) holds module \(peek ?? "?"), not \(name)")
+            }
+            return try swap(to: bytes, source: source, allowDowngrade: allowDowngrade)
+        } catch {
+            throw AgentRefusal("\(error)")
+        }
+    }
+
+    public func rollbackFromConsole(_ name: String) throws(AgentRefusal) -> SwapReport {
+        do {
+            return try rollback(name)
+        } catch {
+            throw AgentRefusal(error.description)
+        }
+    }
+}
+
+/// Reads a module's name from its embedded manifest without verifying the rest.
+enum ModuleManifestPeek {
+    static func name(of bytes: [UInt8]) throws(SwapRefusal) -> String? {
+        guard let section = try? WasmBinary.customSection("midflight.manifest", in: bytes),
+            let manifest = try? ModuleManifest.parse(section, file: "manifest")
+        else { return nil }
+        return manifest.name
+    }
+}
+
+extension ModuleParameter.Refusal {
+    var text: String { message }
+}

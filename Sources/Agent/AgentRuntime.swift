@@ -1,0 +1,428 @@
+import Boards
+import Hardware
+import Manifests
+import ModuleABI
+import ModuleHost
+import ModuleRuntime
+import Supervision
+import ThreadSupport
+
+/// The agent: services as mailboxes served one event at a time by one loop thread, under
+/// OTP supervision; hot swap, restart, parameters and the control calls of the console.
+///
+/// Everything that touches services runs on the loop thread: events from edge watchers
+/// and requests from consoles are posted to the mailbox and handled in order, so a swap
+/// is naturally a pause — events that arrive meanwhile wait and go to the new version.
+public final class AgentRuntime: @unchecked Sendable {
+    public let config: AgentConfig
+    public let backend: any HardwareBackend
+    public let time: any SystemTime
+    public let store: DataStore
+    public let log: LogBook
+    let engine: ModuleEngine
+
+    // Loop-thread state.
+    var services: [String: Service] = [:]
+    var machine: SupervisorMachine
+    /// The active module version's artifact, by module name.
+    var artifacts: [String: ModuleArtifact] = [:]
+    /// Where each module's built-in version came from (a firmware file), by module name.
+    var builtInSources: [String: String] = [:]
+    /// Pending restarts after backoff: service name → due time.
+    var restartsDue: [String: UInt64] = [:]
+
+    // The mailbox.
+    enum Job {
+        case edge(service: String, generation: Int, line: Int, rising: Bool, timestamp: Int64)
+        case reading(service: String, input: Int, value: Double)
+        case control(() -> Void)
+    }
+
+    private let mailbox = ConditionLock()
+    /// Guarded by `mailbox`.
+    private var jobs: [Job] = []
+    private var running = true
+
+    /// Events a new version handles before its swap is final; a crash before then
+    /// reinstates the old version. Also a minimum time.
+    public static let probationEvents = 3
+    public static let probationNanoseconds: UInt64 = 2_000_000_000
+
+    public init(
+        config: AgentConfig, backend: any HardwareBackend, time: any SystemTime, store: DataStore, log: LogBook,
+        engine: ModuleEngine = ModuleEngine()
+    ) {
+        self.config = config
+        self.backend = backend
+        self.time = time
+        self.store = store
+        self.log = log
+        self.engine = engine
+        machine = SupervisorMachine(root: config.supervisor)
+        for (name, service) in config.services { services[name] = Service(config: service) }
+    }
+
+    var now: UInt64 { UInt64(max(0, time.monotonicNanoseconds)) }
+
+    func note(_ level: String, _ message: String, service: String? = nil) {
+        log.add(level, message, service: service, at: now)
+    }
+
+    // MARK: The loop
+
+    /// Starts the loop thread and the services in supervision order.
+    public func start() {
+        spawnThread { [self] in runLoop() }
+        perform { runtime in
+            for name in runtime.config.serviceOrder { runtime.startService(name) }
+        }
+    }
+
+    /// Stops every service in reverse order and ends the loop.
+    public func shutdown() {
+        perform { runtime in
+            for name in runtime.config.serviceOrder.reversed() { runtime.stopService(name, reason: "agent stopping") }
+        }
+        mailbox.withLock {
+            running = false
+            mailbox.broadcast()
+        }
+    }
+
+    func post(_ job: Job) {
+        mailbox.withLock {
+            jobs.append(job)
+            mailbox.broadcast()
+        }
+    }
+
+    /// Runs `body` on the loop thread and waits for its result (console requests).
+    public func perform<Result>(_ body: @escaping (AgentRuntime) -> Result) -> Result {
+        let box = ResultBox<Result>()
+        post(.control { [self] in
+            let value = body(self)
+            box.done.withLock {
+                box.result = value
+                box.done.broadcast()
+            }
+        })
+        return box.done.withLock { () -> Result in
+            while box.result == nil { box.done.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + 100_000_000) }
+            return box.result!
+        }
+    }
+
+    private func runLoop() {
+        while true {
+            let deadline = nextDeadline()
+            let batch: [Job]? = mailbox.withLock {
+                while jobs.isEmpty, running, monotonicNanoseconds() < deadline {
+                    mailbox.wait(untilMonotonicNanoseconds: deadline)
+                }
+                guard running || !jobs.isEmpty else { return nil }
+                defer { jobs.removeAll() }
+                return jobs
+            }
+            guard let batch else { return }
+            for job in batch { handle(job) }
+            fireTimers()
+        }
+    }
+
+    private func nextDeadline() -> UInt64 {
+        let ticks = services.values.compactMap(\.nextTick)
+        let restarts = Array(restartsDue.values)
+        // Wake at least every 100 ms (probation windows, watchdogs of the future).
+        return (ticks + restarts + [monotonicNanoseconds() + 100_000_000]).min() ?? 0
+    }
+
+    private func handle(_ job: Job) {
+        switch job {
+        case .edge(let name, let generation, let line, let rising, let timestamp):
+            guard let service = services[name], service.generation == generation, service.state.isRunning else { return }
+            deliver(service, event: "edge") { try $0.edge(line: line, rising: rising, timestampNanoseconds: timestamp) }
+        case .reading(let name, let input, let value):
+            guard let service = services[name], service.state.isRunning else { return }
+            deliver(service, event: "reading") { try $0.reading(input: input, value: value) }
+        case .control(let body):
+            body()
+        }
+    }
+
+    private func fireTimers() {
+        let current = now
+        for (name, due) in restartsDue where due <= current {
+            restartsDue[name] = nil
+            startService(name)
+        }
+        for name in config.serviceOrder {
+            guard let service = services[name], service.state.isRunning, let tick = service.nextTick, tick <= current else { continue }
+            service.nextTick = current + service.tickPeriod
+            deliver(service) { try $0.tick() }
+        }
+    }
+
+    // MARK: Events
+
+    /// Calls into the service's module; a crash goes to probation rollback or supervision.
+    func deliver(_ service: Service, event: String = "tick", _ body: (ModuleInstance) throws -> Void) {
+        guard let instance = service.instance else { return }
+        do {
+            try body(instance)
+            if service.previous != nil {
+                service.probationEventsLeft -= 1
+                if service.probationEventsLeft <= 0, now >= service.probationUntil { service.previous = nil }
+            }
+            updateTimer(service)
+        } catch let crash as ServiceCrash {
+            crashed(service, crash)
+        } catch {
+            crashed(
+                service,
+                ServiceCrash(
+                    module: instance.manifest.name, version: instance.manifest.version.description, event: event,
+                    kind: .failed, reason: "\(error)"))
+        }
+    }
+
+    func updateTimer(_ service: Service) {
+        let period = UInt64(service.resources?.timerPeriodMilliseconds ?? 0) * 1_000_000
+        if period != service.tickPeriod {
+            service.tickPeriod = period
+            service.nextTick = period == 0 ? nil : now + period
+        }
+    }
+
+    private func crashed(_ service: Service, _ crash: ServiceCrash) {
+        if let previous = service.previous {
+            // Probation: the new version failed early; the old one, kept intact, takes over.
+            service.previous = nil
+            service.instance = previous
+            if let resources = service.resources {
+                try? resources.adopt(previous.manifest, parameters: parameterValues(service.name, previous.artifact.manifest))
+            }
+            note("error", "\(crash); rolled back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
+            updateTimer(service)
+            return
+        }
+        service.lastCrash = crash.description
+        note("error", crash.description, service: service.name)
+        tearDown(service)
+        service.state = .stopped(reason: "crashed")
+        apply(machine.exited(service.name, abnormal: true, at: now))
+    }
+
+    func apply(_ actions: [SupervisionAction]) {
+        for action in actions {
+            switch action {
+            case .stop(let names):
+                for name in names where services[name]?.state.isRunning == true {
+                    stopService(name, reason: "stopped by its supervisor")
+                }
+            case .start(let names, let delay):
+                for name in names {
+                    services[name]?.restarts += 1
+                    if delay == 0 {
+                        startService(name)
+                    } else {
+                        services[name]?.state = .restarting(atNanoseconds: now + delay)
+                        restartsDue[name] = now + delay
+                    }
+                }
+            case .leaveStopped(let name):
+                services[name]?.state = .stopped(reason: "exited; \(services[name]?.config.restart.rawValue ?? "") services are not restarted")
+            case .fail(let name, let reason):
+                services[name]?.state = .failed(reason: reason)
+                note("error", "service failed: \(reason); not restarting it", service: name)
+            }
+        }
+    }
+
+    // MARK: Start, stop, restart
+
+    func artifact(for module: String) throws(ModuleRefusal) -> ModuleArtifact {
+        if let cached = artifacts[module] { return cached }
+        let (bytes, source) = try locateModule(module)
+        let artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
+        guard artifact.manifest.name == module else {
+            throw ModuleRefusal("\(source) holds module \(artifact.manifest.name), not \(module)")
+        }
+        artifacts[module] = artifact
+        return artifact
+    }
+
+    /// The active version from the data partition, else the newest built-in one.
+    private func locateModule(_ module: String) throws(ModuleRefusal) -> ([UInt8], String) {
+        if let version = store.history(of: module).last, let record = store.installed(module, version: version) {
+            do {
+                return (try FileSystem.read(record.path, limit: engine.limits.moduleBytes + 1), record.path)
+            } catch {
+                note("warning", "cannot read \(record.path): \(error); using the built-in version", service: nil)
+            }
+        }
+        var best: (SemanticVersion, String)?
+        for folder in config.moduleFolders {
+            for file in FileSystem.list(folder) where file.hasPrefix(module + "-") && file.hasSuffix(".wasm") {
+                let versionText = String(file.dropFirst(module.count + 1).dropLast(5))
+                guard let version = SemanticVersion(versionText) else { continue }
+                if best == nil || version > best!.0 { best = (version, folder + "/" + file) }
+            }
+        }
+        if let best { builtInSources[module] = best.1 }
+        guard let best else {
+            throw ModuleRefusal("no module \(module) installed or built in (looked in \(config.moduleFolders.joined(separator: ", ")))")
+        }
+        do {
+            return (try FileSystem.read(best.1, limit: engine.limits.moduleBytes + 1), best.1)
+        } catch {
+            throw ModuleRefusal("\(error)")
+        }
+    }
+
+    /// Parameter values in the manifest's order: stored value, else config, else default.
+    func parameterValues(_ name: String, _ manifest: ModuleManifest) -> [Double] {
+        let stored = store.parameters(of: name)
+        let configured = services[name]?.config.parameters ?? [:]
+        return manifest.parameters.map { parameter in
+            for candidate in [stored[parameter.name], configured[parameter.name]] {
+                if let candidate, let value = try? parameter.validate(candidate) { return value }
+            }
+            return parameter.defaultValue
+        }
+    }
+
+    /// Instantiates fresh and calls `mf_init`: a restart is a state reset.
+    func startService(_ name: String) {
+        guard let service = services[name] else { return }
+        if service.state.isRunning { return }
+        restartsDue[name] = nil
+        do {
+            let artifact = try artifact(for: service.config.module)
+            let resources: ServiceResources
+            do {
+                resources = try ServiceResources(
+                    serviceName: name, manifest: artifact.manifest, grants: service.config.grants,
+                    parameters: parameterValues(name, artifact.manifest), backend: backend, time: time)
+            } catch {
+                throw ModuleRefusal(error.message)
+            }
+            wire(service, resources)
+            let instance = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
+            service.generation += 1
+            service.resources = resources
+            service.instance = instance
+            service.readings = [:]
+            service.previous = nil
+            service.tickPeriod = 0
+            service.nextTick = nil
+            service.state = .running
+            startWatchers(service)
+            note("info", "started \(artifact.manifest.name) \(artifact.manifest.version)", service: name)
+            deliver(service, event: "init") { try $0.start() }
+        } catch {
+            service.lastCrash = "\(error)"
+            note("error", "cannot start: \("\(error)")", service: name)
+            tearDown(service)
+            service.state = .failed(reason: "\(error)")
+        }
+    }
+
+    private func wire(_ service: Service, _ resources: ServiceResources) {
+        let name = service.name
+        resources.onLog = { [weak self] level, message in
+            self?.note(["debug", "info", "warning", "error"][level.rawValue], message, service: name)
+        }
+        resources.onPublish = { [weak self] reading, value in self?.published(name, reading, value) }
+    }
+
+    /// Records a reading and forwards it to the services that take it as an input.
+    func published(_ name: String, _ reading: String, _ value: Double) {
+        services[name]?.readings[reading] = value
+        let key = "\(name).\(reading)"
+        for service in services.values {
+            for (index, input) in service.config.inputs.enumerated() where input == key {
+                // Through the mailbox, so one module's event never runs inside another's.
+                jobs(append: .reading(service: service.name, input: index, value: value))
+            }
+        }
+    }
+
+    private func jobs(append job: Job) {
+        post(job)
+    }
+
+    private func startWatchers(_ service: Service) {
+        guard let resources = service.resources else { return }
+        let generation = service.generation
+        let name = service.name
+        for (index, request) in resources.edgeLines {
+            let watcher = EdgeWatcher()
+            service.watchers.append(watcher)
+            spawnThread { [weak self] in
+                while !watcher.isStopped {
+                    let events: [GPIOEdgeEvent]
+                    do {
+                        events = try request.waitForEdges(timeoutNanoseconds: 100_000_000)
+                    } catch {
+                        // Released (restart, stop) or the chip went away: this watcher is done.
+                        return
+                    }
+                    guard let self, !watcher.isStopped else { return }
+                    for event in events {
+                        self.post(.edge(service: name, generation: generation, line: index, rising: event.edge == .rising,
+                                        timestamp: Int64(event.timestampNanoseconds)))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops the instance and gives the hardware back (lines released: no "busy" on restart).
+    func tearDown(_ service: Service) {
+        service.watchers.forEach { $0.stop() }
+        service.watchers.removeAll()
+        service.resources?.release()
+        service.resources = nil
+        service.instance = nil
+        service.previous = nil
+        service.nextTick = nil
+        service.tickPeriod = 0
+        service.generation += 1
+    }
+
+    func stopService(_ name: String, reason: String) {
+        guard let service = services[name], service.state.isRunning || service.instance != nil else {
+            restartsDue[name] = nil
+            if let service = services[name], case .restarting = service.state { service.state = .stopped(reason: reason) }
+            return
+        }
+        if let instance = service.instance {
+            do {
+                try instance.terminate()
+            } catch {
+                note("warning", "\(error) while stopping", service: name)
+            }
+        }
+        tearDown(service)
+        service.state = .stopped(reason: reason)
+        note("info", reason, service: name)
+    }
+
+    /// `restart NAME`: a state reset of one service, the others untouched.
+    public func restart(_ name: String) -> Bool {
+        guard services[name] != nil else { return false }
+        stopService(name, reason: "restarting")
+        startService(name)
+        return services[name]?.state.isRunning == true
+    }
+}
+
+extension ModuleRefusal {
+    var message: String { description }
+}
+
+/// A result handed from the loop thread to a waiting caller.
+final class ResultBox<Value>: @unchecked Sendable {
+    var result: Value?
+    let done = ConditionLock()
+}

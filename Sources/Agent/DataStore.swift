@@ -1,0 +1,124 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Boards
+import JSON
+import Manifests
+
+/// The agent's persisted state on the data partition: parameter values per service and
+/// the installed module versions with their history. Every write is atomic (temp file,
+/// fsync, rename, fsync of the folder), so a power cut leaves the old or the new file.
+public final class DataStore: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let root: String
+
+    public init(root: String) throws(Failure) {
+        self.root = root
+        for folder in [root, root + "/params", root + "/modules"] {
+            try DataStore.makeDirectory(folder)
+        }
+    }
+
+    static func makeDirectory(_ path: String) throws(Failure) {
+        if mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(Failure) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                unlink(temporary)
+                throw Failure(description: "cannot write \(temporary): \(reason)")
+            }
+            offset += written
+        }
+        // Data on disk before the rename makes it visible; the folder after, so the rename survives.
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            unlink(temporary)
+            throw Failure(description: "cannot sync \(temporary): \(reason)")
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            throw Failure(description: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
+        }
+        let directory = open(FileSystem.parent(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
+    // MARK: Parameters
+
+    /// The stored values of a service, by name (including ones its current module dropped).
+    public func parameters(of service: String) -> [String: Double] {
+        guard let bytes = try? FileSystem.read(root + "/params/\(service).json"), let value = try? JSONParser.parse(bytes),
+            case .object(let members) = value
+        else { return [:] }
+        var values: [String: Double] = [:]
+        for (key, entry) in members {
+            if case .number(let number) = entry { values[key] = number }
+        }
+        return values
+    }
+
+    public func setParameter(_ name: String, _ value: Double, of service: String) throws(Failure) {
+        var values = parameters(of: service)
+        values[name] = value
+        let document = JSONValue.object(values.keys.sorted().map { ($0, .number(values[$0] ?? 0)) })
+        try DataStore.writeAtomically(Array(document.serialized.utf8), to: root + "/params/\(service).json")
+    }
+
+    // MARK: Modules
+
+    /// One installed module version.
+    public struct ModuleRecord: Hashable, Sendable {
+        public let name: String
+        public let version: SemanticVersion
+        public let path: String
+    }
+
+    private func moduleFolder(_ name: String) -> String { root + "/modules/" + name }
+
+    /// Stores a verified module's bytes as NAME/VERSION.wasm.
+    public func install(_ bytes: [UInt8], manifest: ModuleManifest) throws(Failure) -> ModuleRecord {
+        try DataStore.makeDirectory(moduleFolder(manifest.name))
+        let path = moduleFolder(manifest.name) + "/\(manifest.version).wasm"
+        try DataStore.writeAtomically(bytes, to: path)
+        return ModuleRecord(name: manifest.name, version: manifest.version, path: path)
+    }
+
+    /// The versions a module has been active at, oldest first.
+    public func history(of name: String) -> [SemanticVersion] {
+        guard let bytes = try? FileSystem.read(moduleFolder(name) + "/history") else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { SemanticVersion(String($0)) }
+    }
+
+    /// Records `version` as the active one (the last line of the history).
+    public func activate(_ name: String, version: SemanticVersion) throws(Failure) {
+        try DataStore.makeDirectory(moduleFolder(name))
+        let lines = (history(of: name) + [version]).suffix(50).map(\.description).joined(separator: "\n") + "\n"
+        try DataStore.writeAtomically(Array(lines.utf8), to: moduleFolder(name) + "/history")
+    }
+
+    /// The installed file of a version, if it is stored.
+    public func installed(_ name: String, version: SemanticVersion) -> ModuleRecord? {
+        let path = moduleFolder(name) + "/\(version).wasm"
+        return FileSystem.exists(path) ? ModuleRecord(name: name, version: version, path: path) : nil
+    }
+}

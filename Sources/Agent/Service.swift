@@ -1,0 +1,42 @@
+import Hardware
+import ModuleHost
+import ModuleRuntime
+import Synchronization
+
+/// One supervised service: its config, its state, and (while running) its module instance
+/// and resources. Touched only on the agent's loop thread.
+final class Service {
+    let config: AgentConfig.Service
+    var state: ServiceState = .stopped(reason: "not started")
+    var instance: ModuleInstance?
+    var resources: ServiceResources?
+    /// The instance replaced by a hot swap, kept intact during the probation.
+    var previous: ModuleInstance?
+    var probationEventsLeft = 0
+    var probationUntil: UInt64 = 0
+    /// Bumped at every (re)start so events from an older instance's watchers are dropped.
+    var generation = 0
+    var nextTick: UInt64?
+    var tickPeriod: UInt64 = 0
+    var watchers: [EdgeWatcher] = []
+    var readings: [String: Double] = [:]
+    var restarts = 0
+    var lastCrash: String?
+
+    init(config: AgentConfig.Service) {
+        self.config = config
+    }
+
+    var name: String { config.name }
+}
+
+/// A thread that waits for edges on one line and posts them to the agent's mailbox.
+final class EdgeWatcher: Sendable {
+    private let stopped = Atomic(false)
+
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+    }
+
+    var isStopped: Bool { stopped.load(ordering: .acquiring) }
+}

@@ -1,0 +1,55 @@
+import Agent
+import ArgumentParser
+import HardwareCommands
+import JSON
+
+/// The agent a console command runs against.
+func agent(_ context: CommandContext) throws -> AgentRuntime {
+    guard let agent = context.agent as? AgentRuntime else {
+        throw CommandFailure("this command needs the agent (midflightd)", exitStatus: 2)
+    }
+    return agent
+}
+
+/// Runs `body` on the agent's loop thread; a refusal becomes a one-line failure.
+func onAgent<Result>(_ context: CommandContext, _ body: @escaping (AgentRuntime) throws -> Result) throws -> Result {
+    let outcome: Swift.Result<Result, AgentRefusal> = try agent(context).perform { runtime in
+        do {
+            return .success(try body(runtime))
+        } catch let refusal as AgentRefusal {
+            return .failure(refusal)
+        } catch {
+            return .failure(AgentRefusal("\(error)"))
+        }
+    }
+    switch outcome {
+    case .success(let value): return value
+    case .failure(let refusal): throw CommandFailure(refusal.description, exitStatus: 1)
+    }
+}
+
+/// Columns padded to the widest cell.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+    return ([header] + rows).map { row in
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[index] - cell.count)
+        }.joined(separator: "  ")
+    }.joined(separator: "\n")
+}
+
+/// `--json` for the agent's commands.
+struct JSONFlag: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of the human table.") var json = false
+}
+
+/// `SERVICE.PARAM` split, with a clear refusal.
+func serviceAndParameter(_ text: String) throws -> (String, String) {
+    let parts = text.split(separator: ".", maxSplits: 1)
+    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+        throw CommandFailure("'\(text)' is not SERVICE.PARAMETER (e.g. rtc.aging)", exitStatus: 2)
+    }
+    return (String(parts[0]), String(parts[1]))
+}
+
+func number(_ value: Double) -> JSONValue { .number(value) }

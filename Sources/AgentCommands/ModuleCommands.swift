@@ -1,0 +1,97 @@
+import Agent
+import ArgumentParser
+import Boards
+import HardwareCommands
+import JSON
+
+/// `modules`: the modules in use.
+public struct ModulesCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "modules", abstract: "List the modules in use and their versions.")
+    @OptionGroup var options: JSONFlag
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        let modules = try onAgent(context) { $0.moduleSummaries() }
+        if options.json {
+            context.write(JSONValue.array(modules.map {
+                .object([("name", .string($0.name)), ("version", .string($0.version)), ("bytes", number(Double($0.bytes))),
+                         ("services", .array($0.services.map(JSONValue.string)))])
+            }).serialized)
+            return
+        }
+        context.write(table(["MODULE", "VERSION", "BYTES", "SERVICES"], modules.map { [$0.name, $0.version, String($0.bytes), $0.services.joined(separator: ", ")] }))
+    }
+}
+
+/// `module load|history|rollback`.
+public struct ModuleAgentCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "module", abstract: "Swap a module in (load), list its versions (history), go back (rollback).",
+        subcommands: [Load.self, History.self, Rollback.self])
+    public init() {}
+
+    public struct Load: ParsableCommand, ContextCommand {
+        public static let configuration = CommandConfiguration(abstract: "Hot-swap every service of a module to the .wasm in FILE.")
+        @Argument(help: "Module name.") var name: String
+        @Argument(help: "A built module (.wasm).") var file: String
+        @Flag(name: .long, help: "Allow a version that is not newer.") var allowDowngrade = false
+        public init() {}
+
+        public func execute(in context: CommandContext) throws {
+            let bytes: [UInt8]
+            do {
+                bytes = try FileSystem.read(file, limit: 8 << 20)
+            } catch {
+                throw CommandFailure("\(error)", exitStatus: 1)
+            }
+            let (module, source, downgrade) = (name, file, allowDowngrade)
+            let report = try onAgent(context) { try $0.load(module: module, bytes: bytes, source: source, allowDowngrade: downgrade) }
+            context.write(report.description)
+        }
+    }
+
+    public struct History: ParsableCommand, ContextCommand {
+        public static let configuration = CommandConfiguration(abstract: "The versions a module has run, oldest first.")
+        @Argument(help: "Module name.") var name: String
+        public init() {}
+
+        public func execute(in context: CommandContext) throws {
+            let module = name
+            for line in try onAgent(context, { try $0.moduleHistory(module) }) { context.write(line) }
+        }
+    }
+
+    public struct Rollback: ParsableCommand, ContextCommand {
+        public static let configuration = CommandConfiguration(abstract: "Swap back to the version before the current one.")
+        @Argument(help: "Module name.") var name: String
+        public init() {}
+
+        public func execute(in context: CommandContext) throws {
+            let module = name
+            context.write(try onAgent(context) { try $0.rollbackFromConsole(module) }.description)
+        }
+    }
+}
+
+/// `time`: the system clock and what the RTC services read.
+public struct TimeCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "time", abstract: "Show the system clock and the RTC readings.")
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        let (wall, synchronized, rtcs) = try onAgent(context) { runtime in
+            (runtime.time.wallNanoseconds / 1_000_000_000, runtime.time.isSynchronized,
+             runtime.serviceSummaries().compactMap { summary in summary.readings.first { $0.0 == "rtc_time" }.map { (summary.name, Int64($0.1)) } })
+        }
+        context.write("system  \(wall) (Unix s), \(synchronized ? "synchronized" : "not synchronized")")
+        for (name, seconds) in rtcs { context.write("\(name)  \(seconds) (Unix s), \(seconds - wall >= 0 ? "+" : "")\(seconds - wall) s") }
+    }
+}
+
+/// The agent console's commands, by first word, followed by the hardware ones.
+public let agentConsoleGroups: [(name: String, command: any ParsableCommand.Type)] = [
+    ("services", ServicesCommand.self), ("status", StatusCommand.self), ("restart", RestartCommand.self),
+    ("stop", StopCommand.self), ("start", StartCommand.self), ("params", ParamsCommand.self), ("set", SetCommand.self),
+    ("get", GetCommand.self), ("log", LogCommand.self), ("modules", ModulesCommand.self), ("module", ModuleAgentCommand.self),
+    ("time", TimeCommand.self),
+] + ConsoleInterpreter.hardwareGroups

@@ -1,0 +1,112 @@
+import Agent
+import ArgumentParser
+import HardwareCommands
+import JSON
+
+/// `services`: every service with its module, version, state and restarts.
+public struct ServicesCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "services", abstract: "List the services and their states.")
+    @OptionGroup var options: JSONFlag
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        let summaries = try onAgent(context) { $0.serviceSummaries() }
+        if options.json {
+            context.write(JSONValue.array(summaries.map { summary in
+                .object([
+                    ("name", .string(summary.name)), ("module", .string(summary.module)), ("version", .string(summary.version)),
+                    ("state", .string(summary.state)), ("restarts", number(Double(summary.restarts))),
+                    ("detail", summary.detail.map(JSONValue.string) ?? .null),
+                ])
+            }).serialized)
+            return
+        }
+        context.write(table(
+            ["SERVICE", "MODULE", "VERSION", "STATE", "RESTARTS", "DETAIL"],
+            summaries.map { [$0.name, $0.module, $0.version, $0.state, String($0.restarts), $0.detail ?? ""] }))
+    }
+}
+
+/// `status NAME`: one service in detail.
+public struct StatusCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "status", abstract: "Show one service: state, grants, readings, last crash.")
+    @Argument(help: "Service name.") var name: String
+    @OptionGroup var options: JSONFlag
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        let service = name
+        let summary = try onAgent(context) { try $0.serviceSummary(service) }
+        if options.json {
+            context.write(JSONValue.object([
+                ("name", .string(summary.name)), ("module", .string(summary.module)), ("version", .string(summary.version)),
+                ("state", .string(summary.state)), ("restarts", number(Double(summary.restarts))),
+                ("grants", .array(summary.grants.map(JSONValue.string))),
+                ("readings", .object(summary.readings.map { ($0.0, number($0.1)) })),
+                ("lastCrash", summary.lastCrash.map(JSONValue.string) ?? .null),
+            ]).serialized)
+            return
+        }
+        context.write("\(summary.name): \(summary.module) \(summary.version), \(summary.state)\(summary.detail.map { " (\($0))" } ?? "")")
+        context.write("  grants:   \(summary.grants.isEmpty ? "none" : summary.grants.joined(separator: ", "))")
+        context.write("  restarts: \(summary.restarts)\(summary.timerMilliseconds > 0 ? ", timer every \(summary.timerMilliseconds) ms" : "")")
+        for (reading, value) in summary.readings { context.write("  \(reading) = \(value)") }
+        if let crash = summary.lastCrash { context.write("  last crash: \(crash)") }
+    }
+}
+
+/// `restart NAME`, `stop NAME`, `start NAME`.
+public struct RestartCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart a service with fresh state; the others are untouched.")
+    @Argument(help: "Service name.") var name: String
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        let service = name
+        try onAgent(context) { try $0.restartFromConsole(service) }
+        context.write("\(name) restarted")
+    }
+}
+
+public struct StopCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a service (its supervisor leaves it stopped).")
+    @Argument(help: "Service name.") var name: String
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        let service = name
+        try onAgent(context) { try $0.stop(service) }
+        context.write("\(name) stopped")
+    }
+}
+
+public struct StartCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped or failed service.")
+    @Argument(help: "Service name.") var name: String
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        let service = name
+        try onAgent(context) { try $0.startFromConsole(service) }
+        context.write("\(name) started")
+    }
+}
+
+/// `log [NAME] [-n N]`.
+public struct LogCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "log", abstract: "Show the last log lines, of one service or all.")
+    @Argument(help: "Service name (all when omitted).") var name: String?
+    @Option(name: [.customShort("n"), .long], help: "How many lines.") var lines: Int = 20
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        guard (1...LogBook.capacity).contains(lines) else {
+            throw CommandFailure("-n must be 1-\(LogBook.capacity)", exitStatus: 2)
+        }
+        let runtime = try agent(context)
+        if let name, !runtime.config.services.keys.contains(name) {
+            throw CommandFailure("no service '\(name)'", exitStatus: 1)
+        }
+        for entry in runtime.log.last(lines, service: name) { context.write(entry.line) }
+    }
+}
