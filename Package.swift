@@ -139,6 +139,11 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "JSON"]),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "Supervision", "ModuleTools", "ModuleHost", "midflightd"],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,10 +10,13 @@ public struct SwapReport: Sendable, CustomStringConvertible {
     public let to: String
     public let services: [String]
     public let pauseNanoseconds: UInt64
+    /// False when the target version could not read the state and started fresh (rollback).
+    public let stateMigrated: Bool
 
     public var description: String {
         let pause = Double(pauseNanoseconds / 1000) / 1000
-        return "\(module) \(from) → \(to): swapped \(services.count) service\(services.count == 1 ? "" : "s") in \(pause) ms, state migrated"
+        let outcome = stateMigrated ? "state migrated" : "state reset (it cannot read \(from)'s state)"
+        return "\(module) \(from) → \(to): swapped \(services.count) service\(services.count == 1 ? "" : "s") in \(pause) ms, \(outcome)"
     }
 }
 
@@ -27,7 +30,7 @@ extension AgentRuntime {
     /// instantiate first, then (the loop being paused by construction) snapshot each old
     /// instance and `code_change` the new one; all switch only if all migrated. The old
     /// instances stay intact during probation. Runs on the loop thread.
-    func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool) throws(SwapRefusal) -> SwapReport {
+    func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool = false) throws(SwapRefusal) -> SwapReport {
         let artifact: ModuleArtifact
         do {
             artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
@@ -60,12 +63,13 @@ extension AgentRuntime {
         }
         let started = now
         var migrated: [(Service, ModuleInstance, ModuleInstance)] = []
+        var stateMigrated = true
         for (service, next) in prepared {
             guard let old = service.instance else { continue }
             do {
-                let state = try old.snapshot()
-                try next.codeChange(from: old.manifest.version, state: state)
-                migrated.append((service, old, next))
+                let (instance, migratedState) = try migrate(service, from: old, to: next, artifact: artifact, freshStateIfRefused: freshStateIfRefused)
+                stateMigrated = stateMigrated && migratedState
+                migrated.append((service, old, instance))
             } catch {
                 // The old instances are untouched; nothing switched.
                 note("error", "swap to \(manifest.name) \(manifest.version) abandoned: \(error)", service: service.name)
@@ -102,9 +106,29 @@ extension AgentRuntime {
         } catch {
             note("warning", "swapped, but could not store the module: \(error)", service: nil)
         }
-        let report = SwapReport(module: manifest.name, from: from, to: manifest.version.description, services: migrated.map(\.0.name), pauseNanoseconds: pause)
+        let report = SwapReport(
+            module: manifest.name, from: from, to: manifest.version.description, services: migrated.map(\.0.name),
+            pauseNanoseconds: pause, stateMigrated: stateMigrated)
         note("info", report.description)
         return report
+    }
+
+    /// Snapshot of `old`, `code_change` of `next`; when going back to a version that cannot
+    /// read newer state (a rollback), a fresh instance started from nothing instead.
+    private func migrate(
+        _ service: Service, from old: ModuleInstance, to next: ModuleInstance, artifact: ModuleArtifact, freshStateIfRefused: Bool
+    ) throws(ServiceCrash) -> (ModuleInstance, Bool) {
+        let state = try old.snapshot()
+        do {
+            try next.codeChange(from: old.manifest.version, state: state)
+            return (next, true)
+        } catch {
+            guard freshStateIfRefused, error.reason == "returned status incompatibleState", let resources = service.resources,
+                let fresh = try? ModuleInstance(artifact: artifact, resources: resources, engine: engine)
+            else { throw error }
+            try fresh.start()
+            return (fresh, false)
+        }
     }
 
     /// `module rollback NAME`: back to the version active before the current one.
@@ -123,6 +147,6 @@ extension AgentRuntime {
         } catch {
             throw SwapRefusal(description: "\(error)")
         }
-        return try swap(to: bytes, source: record.path, allowDowngrade: true)
+        return try swap(to: bytes, source: record.path, allowDowngrade: true, freshStateIfRefused: true)
     }
 }

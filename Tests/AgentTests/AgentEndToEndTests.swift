@@ -1,0 +1,124 @@
+import Foundation
+import ModuleTools
+import Testing
+
+/// Builds the fixture versions of pulse-counter once.
+enum FixtureModules {
+    static let directory: String = {
+        let path = NSTemporaryDirectory() + "midflight-agent-fixtures-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    static let built: [String: Result<String, ModuleBuilder.Failure>] = {
+        var results: [String: Result<String, ModuleBuilder.Failure>] = [:]
+        for name in ["pulse-counter-v2", "pulse-counter-v3", "pulse-counter-crashy"] {
+            results[name] = Result { () throws(ModuleBuilder.Failure) -> String in
+                let source = ConsoleSession.repository.appendingPathComponent("Tests/AgentTests/Fixtures/\(name)").path
+                return try ModuleBuilder.standard().build(source, output: directory + "/\(name).wasm").path
+            }
+        }
+        return results
+    }()
+
+    static func path(_ name: String) throws -> String { try built[name]!.get() }
+}
+
+/// `midflightd --simulate` driven through its console, as the issue describes.
+@Suite(.serialized) struct AgentEndToEndTests {
+    func dataDirectory() -> String {
+        let path = NSTemporaryDirectory() + "midflight-agent-e2e-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    func count(in status: String) -> Double? {
+        status.split(separator: "\n").first { $0.contains("count = ") }.flatMap { Double($0.split(separator: "=")[1].trimmingCharacters(in: .whitespaces)) }
+    }
+
+    @Test func servicesComeUpAndAHotSwapKeepsThePulseCount() throws {
+        let v2 = try FixtureModules.path("pulse-counter-v2")
+        let v3 = try FixtureModules.path("pulse-counter-v3")
+        let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
+        defer { session.finish() }
+
+        let services = session.run("services", until: "fan")
+        for name in ["rtc", "button", "flow", "fan"] {
+            #expect(services.contains { _ in true } && services.split(separator: "\n").contains { $0.hasPrefix(name) && $0.contains("running") }, "\(services)")
+        }
+        // Let pulses flow (4 Hz on the simulated sensor), then swap while they keep coming.
+        Thread.sleep(forTimeInterval: 2.2)
+        let before = count(in: session.run("status flow", until: "count = ")) ?? -1
+        #expect(before >= 4)
+        let swap = session.run("module load pulse-counter \(v2)", until: "state migrated")
+        #expect(swap.contains("pulse-counter 1.0.0 → 1.1.0: swapped 1 service in "), "\(swap)")
+        Thread.sleep(forTimeInterval: 2.2)
+        let after = session.run("status flow", until: "layout = ")
+        #expect(after.contains("flow: pulse-counter 1.1.0, running"))
+        let afterCount = count(in: after) ?? -1
+        // No pulse lost: the count carried over and kept growing at the sensor's rate.
+        #expect(afterCount >= before + 8, "before \(before), after \(afterCount)")
+
+        // A version that traps in code_change is refused; the running one stays.
+        let refused = session.run("module load pulse-counter \(v3)", until: "keeps running")
+        #expect(refused.contains("crashed in code_change"), "\(refused)")
+        #expect(session.run("modules", until: "threshold").contains("pulse-counter  1.1.0"))
+        #expect(session.run("log flow -n 50", until: "abandoned").contains("swap to pulse-counter 1.2.0 abandoned"))
+
+        // Rollback returns to 1.0.0, which cannot read 1.1.0's state layout: it starts fresh.
+        let rollback = session.run("module rollback pulse-counter", until: "state reset")
+        #expect(rollback.contains("pulse-counter 1.1.0 → 1.0.0: swapped 1 service"), "\(rollback)")
+        #expect(session.run("module history pulse-counter", until: "1.0.0\n1.1.0\n1.0.0").contains("1.0.0\n1.1.0\n1.0.0"))
+        #expect(session.run("modules", until: "threshold").contains("pulse-counter  1.0.0"))
+
+        // Restart resets the state.
+        Thread.sleep(forTimeInterval: 3.2)
+        let grown = count(in: session.run("status flow", until: "count = ")) ?? -1
+        #expect(session.run("restart flow", until: "restarted").contains("flow restarted"))
+        Thread.sleep(forTimeInterval: 1.2)
+        let reset = count(in: session.run("status flow", until: "count = ")) ?? -1
+        #expect(reset < grown && reset <= 8, "before restart \(grown), after \(reset)")
+    }
+
+    @Test func parametersAreCheckedAndSurviveAnAgentRestart() throws {
+        let data = dataDirectory()
+        let first = try ConsoleSession(arguments: ["--simulate", "--data-dir", data])
+        #expect(first.run("set flow.window_s 99", until: "error").contains("error: window_s = 99 is above the maximum 60 s"))
+        #expect(first.run("set flow.nope 1", until: "error").contains("has no parameter 'nope'"))
+        #expect(first.run("set flow.window_s 3", until: "= 3").contains("flow.window_s = 3"))
+        #expect(first.run("set ghost.x 1", until: "error").contains("no service 'ghost'"))
+        first.finish()
+        let second = try ConsoleSession(arguments: ["--simulate", "--data-dir", data])
+        defer { second.finish() }
+        #expect(second.run("get flow.window_s", until: "\n") == "3\n")
+        #expect(second.run("params flow", until: "window_s").contains("window_s"))
+    }
+
+    @Test func aServiceCrashingInALoopIsMarkedFailedWhileTheOthersRun() throws {
+        let crashy = try FixtureModules.path("pulse-counter-crashy")
+        let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
+        defer { session.finish() }
+        _ = session.run("services", until: "fan")
+        #expect(session.run("module load pulse-counter \(crashy)", until: "state migrated").contains("1.0.0 → 1.3.0"))
+        // It traps on its fourth tick; every restart traps in init, until the intensity gives up.
+        #expect(session.waitFor("service failed", in: \.stderr, timeout: 30) != nil, "\(session.stderr)")
+        let services = session.run("services", until: "fan")
+        let lines = services.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("flow") && $0.contains("failed") }, "\(services)")
+        #expect(lines.contains { $0.hasPrefix("rtc") && $0.contains("running") })
+        #expect(lines.contains { $0.hasPrefix("fan") && $0.contains("running") })
+        #expect(session.run("status flow", until: "last crash").contains("last crash: pulse-counter 1.3.0 crashed in init: unreachable"))
+    }
+
+    @Test func badConsoleInputGetsAOneLineReason() throws {
+        let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
+        defer { session.finish() }
+        #expect(session.run("status ghost", until: "error").contains("error: no service 'ghost' (services: rtc, button, flow, fan)"))
+        #expect(session.run("restart", until: "error").contains("Missing expected argument"))
+        #expect(session.run("set flow 3", until: "error").contains("'flow' is not SERVICE.PARAMETER"))
+        #expect(session.run("module load pulse-counter /nonexistent.wasm", until: "error").contains("/nonexistent.wasm: No such file or directory"))
+        #expect(session.run("module load button /etc/hostname", until: "error").contains("not a WebAssembly module"))
+        #expect(session.run("module rollback button", until: "error").contains("no earlier version"))
+        #expect(session.run("services --json", until: "]").contains(#"{"name":"rtc","module":"rtc","version":"1.0.0","state":"running""#))
+    }
+}
