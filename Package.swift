@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "JSON"]),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Supervision", "ModuleTools", "ModuleHost", "midflightd"],
+            dependencies: ["Agent", "Supervision", "ModuleTools", "ModuleHost", "ModuleRuntime", "Manifests", "midflightd"],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),

@@ -162,7 +162,3 @@ public struct AgentConfig: Sendable {
             periodNanoseconds: UInt64(period) * 1_000_000_000, children: children)
     }
 }
-
-extension FileSystem.Failure {
-    var reason: String { description }
-}

@@ -51,6 +51,9 @@ struct AgentCommand: ParsableCommand {
                 throw fail("\(error)")
             }
         }
+        if simulate, let description = boardDescription, case .linux = description.backend {
+            throw fail("--simulate needs a simulated board; \(description.name) is a Linux board")
+        }
         let configPath = config ?? (simulate ? (boardDescription?.folder ?? "board/sim") + "/agent.json" : "/etc/midflight/agent.json")
         let agentConfig: AgentConfig
         do {

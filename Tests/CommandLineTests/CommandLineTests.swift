@@ -111,7 +111,8 @@ enum Executables {
             exit
             i2c scan 1
             """
-        let result = try Executables.run("midflightd", ["--simulate"], input: script)
+        let data = NSTemporaryDirectory() + "midflight-cli-\(getpid())"
+        let result = try Executables.run("midflightd", ["--simulate", "--data-dir", data], input: script)
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("i2c-1: 0x57 register-file, 0x68 ds3231"))
         #expect(result.output.contains("0x18"))
@@ -120,7 +121,7 @@ enum Executables {
         #expect(result.output.contains("error: unknown command 'nonsense'; try 'help'"))
         // `exit` leaves: the scan after it never runs.
         #expect(!result.output.contains("70: --"))
-        #expect(result.error.contains("board sim (simulated) up"))
+        #expect(result.error.contains("board sim (simulated), 4 services"))
     }
 
     @Test func theAgentRefusesALinuxBoardWhenSimulatingAndAnUnknownBoard() throws {
