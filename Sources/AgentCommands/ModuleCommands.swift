@@ -90,7 +90,7 @@ public struct TimeCommand: ParsableCommand, ContextCommand {
 
 /// The agent console's commands, by first word, followed by the hardware ones.
 public let agentConsoleGroups: [(name: String, command: any ParsableCommand.Type)] = [
-    ("services", ServicesCommand.self), ("status", StatusCommand.self), ("restart", RestartCommand.self),
+    ("services", ServicesCommand.self), ("status", StatusCommand.self), ("watch", WatchCommand.self), ("restart", RestartCommand.self),
     ("stop", StopCommand.self), ("start", StartCommand.self), ("params", ParamsCommand.self), ("set", SetCommand.self),
     ("get", GetCommand.self), ("log", LogCommand.self), ("modules", ModulesCommand.self), ("module", ModuleAgentCommand.self),
     ("time", TimeCommand.self),

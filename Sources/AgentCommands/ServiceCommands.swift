@@ -97,6 +97,7 @@ public struct LogCommand: ParsableCommand, ContextCommand {
     public static let configuration = CommandConfiguration(commandName: "log", abstract: "Show the last log lines, of one service or all.")
     @Argument(help: "Service name (all when omitted).") var name: String?
     @Option(name: [.customShort("n"), .long], help: "How many lines.") var lines: Int = 20
+    @Flag(name: [.customShort("f"), .long], help: "Keep following new lines until Ctrl-C.") var follow = false
     public init() {}
 
     public func execute(in context: CommandContext) throws {
@@ -107,6 +108,43 @@ public struct LogCommand: ParsableCommand, ContextCommand {
         if let name, !runtime.config.services.keys.contains(name) {
             throw CommandFailure("no service '\(name)'", exitStatus: 1)
         }
-        for entry in runtime.log.last(lines, service: name) { context.write(entry.line) }
+        var last = -1
+        for entry in runtime.log.last(lines, service: name) {
+            context.write(entry.line)
+            last = entry.sequence
+        }
+        while follow, !context.shouldStop() {
+            context.sleep(200_000_000)
+            for entry in runtime.log.since(last, service: name) {
+                context.write(entry.line)
+                last = entry.sequence
+            }
+        }
+    }
+}
+
+/// `watch NAME`: the service's readings, again and again, until Ctrl-C (or `--count`).
+public struct WatchCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(commandName: "watch", abstract: "Show a service's readings live until Ctrl-C.")
+    @Argument(help: "Service name.") var name: String
+    @Option(name: .long, help: "Stop after this many lines.") var count: Int?
+    @Option(name: .long, help: "Milliseconds between lines.") var intervalMs: Int = 1000
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        guard (50...3_600_000).contains(intervalMs), count.map({ $0 >= 1 }) ?? true else {
+            throw CommandFailure("--interval-ms must be 50-3600000 and --count at least 1", exitStatus: 2)
+        }
+        let service = name
+        var shown = 0
+        while !context.shouldStop() {
+            let summary = try onAgent(context) { try $0.serviceSummary(service) }
+            let readings = summary.readings.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+            context.write("\(summary.name) \(summary.state) \(readings)")
+            shown += 1
+            if let count, shown >= count { break }
+            context.sleep(UInt64(intervalMs) * 1_000_000)
+        }
+        context.write("watched \(shown) time\(shown == 1 ? "" : "s")")
     }
 }

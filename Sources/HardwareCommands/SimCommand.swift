@@ -8,7 +8,7 @@ public struct SimCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sim",
         abstract: "Drive the simulated board: press buttons, set pulse rates, inject faults, cut RTC power.",
-        subcommands: [Status.self, Press.self, Pulse.self, Drive.self, Fault.self, Clear.self, RTC.self])
+        subcommands: [Status.self, Press.self, Pulse.self, Drive.self, Edges.self, Fault.self, Clear.self, RTC.self])
 
     public init() {}
 
@@ -87,6 +87,19 @@ public struct SimCommand: ParsableCommand {
             let (chip, selector) = try SimCommand.line(line, board)
             try board.setPulseRate(chip: chip, line: selector, hertz: hertz)
             context.write("\(chip):\(selector) pulsing at \(hertz) Hz")
+        }
+    }
+
+    public struct Edges: ParsableCommand, ContextCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "How many rising edges a line has produced (exact while a service watches it).")
+        @Argument(help: "Line.") var line: String
+        public init() {}
+
+        public func execute(in context: CommandContext) throws {
+            let board = try SimCommand.board(context)
+            let (chip, selector) = try SimCommand.line(line, board)
+            context.write("\(try board.risingEdgeCount(chip: chip, line: selector))")
         }
     }
 

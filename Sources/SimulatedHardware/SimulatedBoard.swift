@@ -173,6 +173,13 @@ public final class SimulatedBoard: HardwareBackend, @unchecked Sendable {
         }
     }
 
+    /// Rising edges a line has produced so far (see `SimulatedGPIOChip.risingEdgeCount`).
+    public func risingEdgeCount(chip chipName: String, line: GPIOLineSelector) throws(HardwareError) -> Int {
+        let chip = try simulatedChip(chipName)
+        let offset = try chip.resolve(line)
+        return core.lock.withLock { chip.risingEdgeCount(offset) }
+    }
+
     /// Switches a fault on. Checks that the bus, device, chip or line exists.
     public func inject(_ fault: SimulatedFault) throws(HardwareError) {
         try checkTarget(of: fault)

@@ -39,11 +39,15 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
     private var lines: [Line]
     private var advancedTo: UInt64
     private var nextRequestID: UInt64 = 1
+    /// Rising edges seen on each line since the board started, watched or not while it is
+    /// requested with edge detection: the ground truth that "no pulse was lost" is checked against.
+    private var risingEdges: [Int]
 
     init(info: GPIOChipInfo, core: SimulatorCore) {
         self.info = info
         self.core = core
         lines = Array(repeating: Line(), count: info.lineCount)
+        risingEdges = Array(repeating: 0, count: info.lineCount)
         advancedTo = core.clock.nowNanoseconds
     }
 
@@ -58,6 +62,13 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
     }
 
     func waveform(of offset: Int) -> Waveform { lines[offset].waveform }
+
+    /// Rising edges on `offset` so far (lock held). Exact while the line is requested with
+    /// edge detection; otherwise only level changes that were looked at are counted.
+    func risingEdgeCount(_ offset: Int) -> Int {
+        advance(to: core.clock.nowNanoseconds)
+        return risingEdges[offset]
+    }
 
     func isActiveLowButton(_ offset: Int) -> Bool { lines[offset].activeLowButton }
 
@@ -112,6 +123,7 @@ public final class SimulatedGPIOChip: GPIOChip, @unchecked Sendable {
     private func record(_ offset: Int, _ newLevel: Bool, at time: UInt64) {
         guard newLevel != lines[offset].level else { return }
         lines[offset].level = newLevel
+        if newLevel { risingEdges[offset] += 1 }
         guard var request = lines[offset].request, request.direction == .input else { return }
         let edge: GPIOEdge = newLevel ? .rising : .falling
         guard request.edges.reports(edge) else { return }

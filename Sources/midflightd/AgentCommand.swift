@@ -35,6 +35,9 @@ struct AgentCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not attach the console to stdin/stdout.")
     var noConsole = false
 
+    @Flag(name: .long, help: "Attach the console to stdin/stdout (the default; for scripts that say so).")
+    var console = false
+
     func fail(_ message: String) -> ExitCode {
         Terminal.writeError("midflightd: \(message)")
         return ExitCode(2)
@@ -92,6 +95,9 @@ struct AgentCommand: ParsableCommand {
         agent.start()
         Terminal.writeError("midflightd: board \(boardDescription.name) (\(backend.kind)), \(agentConfig.services.count) services, data in \(store.root)")
 
+        if noConsole, console {
+            throw fail("--console and --no-console contradict each other")
+        }
         if noConsole {
             signal(SIGINT, SIG_DFL)
             while true { pause() }

@@ -56,8 +56,15 @@ enum FixtureModules {
         let after = session.run("status flow", until: "layout = ")
         #expect(after.contains("flow: pulse-counter 1.1.0, running"))
         let afterCount = count(in: after) ?? -1
-        // No pulse lost: the count carried over and kept growing at the sensor's rate.
         #expect(afterCount >= before + 8, "before \(before), after \(afterCount)")
+        // No pulse lost: stop the sensor, let a tick publish, and compare with what the
+        // simulated line produced since the service took it.
+        #expect(session.run("sim pulse pulse 0", until: "pulsing").contains("0.0 Hz"))
+        Thread.sleep(forTimeInterval: 1.3)
+        let produced = Double(session.run("sim edges pulse", until: "\n").trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        let counted = count(in: session.run("status flow", until: "layout = ")) ?? -2
+        #expect(counted == produced, "module counted \(counted), line produced \(produced)")
+        _ = session.run("sim pulse pulse 4", until: "pulsing")
 
         // A version that traps in code_change is refused; the running one stays.
         let refused = session.run("module load pulse-counter \(v3)", until: "keeps running")
@@ -78,6 +85,26 @@ enum FixtureModules {
         Thread.sleep(forTimeInterval: 1.2)
         let reset = count(in: session.run("status flow", until: "count = ")) ?? -1
         #expect(reset < grown && reset <= 8, "before restart \(grown), after \(reset)")
+    }
+
+    @Test func aSwappedModuleIsStillActiveAfterAnAgentRestart() throws {
+        let v2 = try FixtureModules.path("pulse-counter-v2")
+        let data = dataDirectory()
+        let first = try ConsoleSession(arguments: ["--simulate", "--data-dir", data])
+        #expect(first.run("module load pulse-counter \(v2)", until: "state migrated").contains("1.0.0 → 1.1.0"))
+        first.finish()
+        let second = try ConsoleSession(arguments: ["--simulate", "--data-dir", data])
+        defer { second.finish() }
+        #expect(second.run("modules", until: "threshold").contains("pulse-counter  1.1.0"))
+        #expect(second.run("module history pulse-counter", until: "1.1.0").contains("1.0.0\n1.1.0"))
+    }
+
+    @Test func watchShowsLiveReadings() throws {
+        let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
+        defer { session.finish() }
+        let watched = session.run("watch flow --count 2 --interval-ms 300", until: "watched")
+        #expect(watched.split(separator: "\n").filter { $0.hasPrefix("flow ") }.count == 2, "\(watched)")
+        #expect(session.run("watch ghost --count 1", until: "error").contains("no service 'ghost'"))
     }
 
     @Test func parametersAreCheckedAndSurviveAnAgentRestart() throws {
