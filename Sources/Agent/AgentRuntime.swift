@@ -195,14 +195,28 @@ public final class AgentRuntime: @unchecked Sendable {
 
     private func crashed(_ service: Service, _ crash: ServiceCrash) {
         if let previous = service.previous {
-            // Probation: the new version failed early; the old one, kept intact, takes over.
-            service.previous = nil
-            service.instance = previous
-            if let resources = service.resources {
-                try? resources.adopt(previous.manifest, parameters: parameterValues(service.name, previous.artifact.manifest))
+            // Probation: the new version failed early. Every service of the module goes back
+            // to its old instance, kept intact, so the module runs one version everywhere.
+            note("error", "\(crash); rolling back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
+            for other in services.values where other.config.module == service.config.module {
+                guard let old = other.previous else { continue }
+                other.previous = nil
+                other.instance = old
+                if let resources = other.resources {
+                    do {
+                        try resources.adopt(old.manifest, parameters: parameterValues(other.name, old.manifest))
+                    } catch {
+                        note("error", "cannot hand the resources back to \(old.manifest.version): \(error)", service: other.name)
+                    }
+                }
+                updateTimer(other)
             }
-            note("error", "\(crash); rolled back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
-            updateTimer(service)
+            artifacts[service.config.module] = previous.artifact
+            do {
+                try store.activate(previous.manifest.name, version: previous.manifest.version)
+            } catch {
+                note("warning", "rolled back, but could not record it: \(error)", service: service.name)
+            }
             return
         }
         service.lastCrash = crash.description

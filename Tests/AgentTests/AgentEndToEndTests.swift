@@ -12,7 +12,7 @@ enum FixtureModules {
 
     static let built: [String: Result<String, ModuleBuilder.Failure>] = {
         var results: [String: Result<String, ModuleBuilder.Failure>] = [:]
-        for name in ["pulse-counter-v2", "pulse-counter-v3", "pulse-counter-crashy"] {
+        for name in ["pulse-counter-v2", "pulse-counter-v3", "pulse-counter-crashy", "pulse-counter-fragile"] {
             results[name] = Result { () throws(ModuleBuilder.Failure) -> String in
                 let source = ConsoleSession.repository.appendingPathComponent("Tests/AgentTests/Fixtures/\(name)").path
                 return try ModuleBuilder.standard().build(source, output: directory + "/\(name).wasm").path
@@ -85,6 +85,25 @@ enum FixtureModules {
         Thread.sleep(forTimeInterval: 1.2)
         let reset = count(in: session.run("status flow", until: "count = ")) ?? -1
         #expect(reset < grown && reset <= 8, "before restart \(grown), after \(reset)")
+    }
+
+    @Test func aVersionThatCrashesDuringProbationIsReplacedByTheOldOne() throws {
+        let fragile = try FixtureModules.path("pulse-counter-fragile")
+        let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
+        defer { session.finish() }
+        _ = session.run("services", until: "fan")
+        Thread.sleep(forTimeInterval: 1.2)
+        let before = count(in: session.run("status flow", until: "count = ")) ?? -1
+        #expect(session.run("module load pulse-counter \(fragile)", until: "state migrated").contains("1.0.0 → 1.4.0"))
+        #expect(session.waitFor("rolling back to pulse-counter 1.0.0", in: \.stderr, timeout: 5) != nil, "\(session.stderr)")
+        #expect(session.run("modules", until: "threshold").contains("pulse-counter  1.0.0"))
+        Thread.sleep(forTimeInterval: 1.3)
+        let status = session.run("status flow", until: "count = ")
+        // The old instance, with its state, carries on: no restart, the count kept.
+        #expect(status.contains("flow: pulse-counter 1.0.0, running"))
+        #expect(status.contains("restarts: 0"))
+        #expect((count(in: status) ?? -1) >= before)
+        #expect(session.run("module history pulse-counter", until: "1.4.0\n1.0.0").contains("1.0.0\n1.4.0\n1.0.0"))
     }
 
     @Test func aSwappedModuleIsStillActiveAfterAnAgentRestart() throws {
