@@ -62,6 +62,15 @@ public struct AgentConfig: Sendable {
         }
         let supervisorField = try root.required("supervisor")
         let supervisor = try parseSupervisor(supervisorField, name: "root", services: services)
+        var supervisorNames: [String] = []
+        func collect(_ spec: SupervisorSpec) {
+            supervisorNames.append(spec.name)
+            for case .supervisor(let nested) in spec.children { collect(nested) }
+        }
+        collect(supervisor)
+        if let duplicate = supervisorNames.first(where: { name in supervisorNames.filter { $0 == name }.count > 1 }) {
+            throw supervisorField.problem("supervisor name \"\(duplicate)\" is used twice (restart counts are kept per supervisor)")
+        }
         var seen: Set<String> = []
         for name in supervisor.services {
             guard seen.insert(name).inserted else { throw supervisorField.problem("service \"\(name)\" appears twice in the tree") }

@@ -102,6 +102,10 @@ extension AgentRuntime {
         }
         if service.state.isRunning {
             deliver(service, event: "parameter") { try $0.setParameter(index: index, value: value) }
+            guard service.state.isRunning else {
+                throw AgentRefusal(
+                    "\(name).\(parameterName) = \(parameter.format(value)) stored, but \(name) crashed handling it: \(service.lastCrash ?? "see log")")
+            }
         }
         return "\(name).\(parameterName) = \(parameter.format(value))"
     }
@@ -122,7 +126,9 @@ extension AgentRuntime {
         let service = try service(name)
         guard !service.state.isRunning else { throw AgentRefusal("\(name) is already running") }
         startService(name)
-        if case .failed(let reason) = service.state { throw AgentRefusal("\(name) did not start: \(reason)") }
+        guard service.state.isRunning else {
+            throw AgentRefusal("\(name) did not start: \(service.lastCrash ?? service.state.description)")
+        }
     }
 
     public func restartFromConsole(_ name: String) throws(AgentRefusal) {

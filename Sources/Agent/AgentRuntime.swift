@@ -43,9 +43,8 @@ public final class AgentRuntime: @unchecked Sendable {
     private var jobs: [Job] = []
     private var running = true
 
-    /// Events a new version handles before its swap is final; a crash before then
-    /// reinstates the old version. Also a minimum time.
-    public static let probationEvents = 3
+    /// How long a new version is on probation after a swap: a crash within it reinstates
+    /// the old instances, kept intact until then.
     public static let probationNanoseconds: UInt64 = 2_000_000_000
 
     public init(
@@ -151,13 +150,22 @@ public final class AgentRuntime: @unchecked Sendable {
 
     private func fireTimers() {
         let current = now
-        for (name, due) in restartsDue where due <= current {
+        // Due restarts in start order, so rest_for_one dependencies come up first.
+        for name in config.serviceOrder where (restartsDue[name] ?? .max) <= current {
             restartsDue[name] = nil
             startService(name)
         }
         for name in config.serviceOrder {
-            guard let service = services[name], service.state.isRunning, let tick = service.nextTick, tick <= current else { continue }
-            service.nextTick = current + service.tickPeriod
+            guard let service = services[name] else { continue }
+            if service.previous != nil, current >= service.probationUntil {
+                // Probation over: the swap is final and the old instance's store goes.
+                service.previous = nil
+                service.timerBeforeSwap = nil
+            }
+            guard service.state.isRunning, let tick = service.nextTick, tick <= current else { continue }
+            // From the due time, not from now: lateness does not accumulate.
+            let next = tick + service.tickPeriod
+            service.nextTick = next > current ? next : current + service.tickPeriod
             deliver(service) { try $0.tick() }
         }
     }
@@ -169,10 +177,6 @@ public final class AgentRuntime: @unchecked Sendable {
         guard let instance = service.instance else { return }
         do {
             try body(instance)
-            if service.previous != nil {
-                service.probationEventsLeft -= 1
-                if service.probationEventsLeft <= 0, now >= service.probationUntil { service.previous = nil }
-            }
             updateTimer(service)
         } catch let crash as ServiceCrash {
             crashed(service, crash)
@@ -193,7 +197,7 @@ public final class AgentRuntime: @unchecked Sendable {
         }
     }
 
-    private func crashed(_ service: Service, _ crash: ServiceCrash) {
+    func crashed(_ service: Service, _ crash: ServiceCrash) {
         if let previous = service.previous {
             // Probation: the new version failed early. Every service of the module goes back
             // to its old instance, kept intact, so the module runs one version everywhere.
@@ -208,12 +212,14 @@ public final class AgentRuntime: @unchecked Sendable {
                     } catch {
                         note("error", "cannot hand the resources back to \(old.manifest.version): \(error)", service: other.name)
                     }
+                    if let period = other.timerBeforeSwap { resources.restoreTimer(milliseconds: period) }
                 }
+                other.timerBeforeSwap = nil
                 updateTimer(other)
             }
             artifacts[service.config.module] = previous.artifact
             do {
-                try store.activate(previous.manifest.name, version: previous.manifest.version)
+                try store.revert(previous.manifest.name, to: previous.manifest.version)
             } catch {
                 note("warning", "rolled back, but could not record it: \(error)", service: service.name)
             }
@@ -221,31 +227,40 @@ public final class AgentRuntime: @unchecked Sendable {
         }
         service.lastCrash = crash.description
         note("error", crash.description, service: service.name)
-        tearDown(service)
-        service.state = .stopped(reason: "crashed")
-        apply(machine.exited(service.name, abnormal: true, at: now))
+        exitedAbnormally(service)
     }
 
-    func apply(_ actions: [SupervisionAction]) {
+    /// Down after a crash or a failed start: supervision decides what happens next.
+    func exitedAbnormally(_ service: Service) {
+        tearDown(service)
+        service.state = .stopped(reason: "crashed")
+        apply(machine.exited(service.name, abnormal: true, at: now), origin: service.name)
+    }
+
+    /// Carries out supervision actions for the exit of `origin`. Group restarts bring back
+    /// only the origin and the services this exit took down (not temporary ones, nor ones
+    /// stopped from the console or already failed), and starts go through the mailbox, so
+    /// a crash during one start is handled after this exit's actions, not in the middle.
+    func apply(_ actions: [SupervisionAction], origin: String) {
+        var takenDown: Set<String> = [origin]
         for action in actions {
             switch action {
             case .stop(let names):
                 for name in names where services[name]?.state.isRunning == true {
                     stopService(name, reason: "stopped by its supervisor")
+                    if services[name]?.config.restart != .temporary { takenDown.insert(name) }
                 }
             case .start(let names, let delay):
-                for name in names {
+                let chosen = names.filter { takenDown.contains($0) }
+                for name in chosen {
                     services[name]?.restarts += 1
-                    if delay == 0 {
-                        startService(name)
-                    } else {
-                        services[name]?.state = .restarting(atNanoseconds: now + delay)
-                        restartsDue[name] = now + delay
-                    }
+                    services[name]?.state = .restarting(atNanoseconds: now + delay)
+                    restartsDue[name] = now + delay
                 }
             case .leaveStopped(let name):
                 services[name]?.state = .stopped(reason: "exited; \(services[name]?.config.restart.rawValue ?? "") services are not restarted")
             case .fail(let name, let reason):
+                restartsDue[name] = nil
                 services[name]?.state = .failed(reason: reason)
                 note("error", "service failed: \(reason); not restarting it", service: name)
             }
@@ -267,6 +282,9 @@ public final class AgentRuntime: @unchecked Sendable {
 
     /// The active version from the data partition, else the newest built-in one.
     private func locateModule(_ module: String) throws(ModuleRefusal) -> ([UInt8], String) {
+        if let version = store.history(of: module).last, store.installed(module, version: version) == nil {
+            note("error", "\(module) \(version) is the active version but its file is gone; using the built-in version", service: nil)
+        }
         if let version = store.history(of: module).last, let record = store.installed(module, version: version) {
             do {
                 return (try FileSystem.read(record.path, limit: engine.limits.moduleBytes + 1), record.path)
@@ -297,9 +315,17 @@ public final class AgentRuntime: @unchecked Sendable {
     func parameterValues(_ name: String, _ manifest: ModuleManifest) -> [Double] {
         let stored = store.parameters(of: name)
         let configured = services[name]?.config.parameters ?? [:]
+        for key in configured.keys where manifest.parameter(named: key) == nil {
+            note("warning", "config sets \(key), which \(manifest.name) \(manifest.version) does not have", service: name)
+        }
         return manifest.parameters.map { parameter in
-            for candidate in [stored[parameter.name], configured[parameter.name]] {
-                if let candidate, let value = try? parameter.validate(candidate) { return value }
+            for (origin, candidate) in [("stored", stored[parameter.name]), ("configured", configured[parameter.name])] {
+                guard let candidate else { continue }
+                do {
+                    return try parameter.validate(candidate)
+                } catch {
+                    note("warning", "\(origin) value ignored: \(error); using the next one", service: name)
+                }
             }
             return parameter.defaultValue
         }
@@ -321,7 +347,13 @@ public final class AgentRuntime: @unchecked Sendable {
                 throw ModuleRefusal(error.message)
             }
             wire(service, resources)
-            let instance = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
+            let instance: ModuleInstance
+            do {
+                instance = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
+            } catch {
+                resources.release()
+                throw error
+            }
             service.generation += 1
             service.resources = resources
             service.instance = instance
@@ -335,9 +367,10 @@ public final class AgentRuntime: @unchecked Sendable {
             deliver(service, event: "init") { try $0.start() }
         } catch {
             service.lastCrash = "\(error)"
-            note("error", "cannot start: \("\(error)")", service: name)
-            tearDown(service)
-            service.state = .failed(reason: "\(error)")
+            note("error", "cannot start: \(error)", service: name)
+            // A start that fails (missing device, busy line, bad module) counts as a crash:
+            // supervision retries with backoff and gives up at the intensity limit.
+            exitedAbnormally(service)
         }
     }
 

@@ -116,6 +116,16 @@ public final class DataStore: @unchecked Sendable {
         try DataStore.writeAtomically(Array(lines.utf8), to: moduleFolder(name) + "/history")
     }
 
+    /// Undoes activations back to `version` (a rollback or a probation failure): entries
+    /// after its last activation are dropped, so a second rollback goes further back, not forward.
+    public func revert(_ name: String, to version: SemanticVersion) throws(Failure) {
+        var entries = history(of: name)
+        while let last = entries.last, last != version { entries.removeLast() }
+        if entries.isEmpty { entries = [version] }
+        let lines = entries.map(\.description).joined(separator: "\n") + "\n"
+        try DataStore.writeAtomically(Array(lines.utf8), to: moduleFolder(name) + "/history")
+    }
+
     /// The installed file of a version, if it is stored.
     public func installed(_ name: String, version: SemanticVersion) -> ModuleRecord? {
         let path = moduleFolder(name) + "/\(version).wasm"

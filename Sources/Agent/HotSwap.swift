@@ -12,11 +12,14 @@ public struct SwapReport: Sendable, CustomStringConvertible {
     public let pauseNanoseconds: UInt64
     /// False when the target version could not read the state and started fresh (rollback).
     public let stateMigrated: Bool
+    /// Set when the module could not be stored on the data partition.
+    public let storageProblem: String?
 
     public var description: String {
         let pause = Double(pauseNanoseconds / 1000) / 1000
         let outcome = stateMigrated ? "state migrated" : "state reset (it cannot read \(from)'s state)"
-        return "\(module) \(from) → \(to): swapped \(services.count) service\(services.count == 1 ? "" : "s") in \(pause) ms, \(outcome)"
+        let storage = storageProblem.map { "; NOT STORED, the old version returns after a reboot: \($0)" } ?? ""
+        return "\(module) \(from) → \(to): swapped \(services.count) service\(services.count == 1 ? "" : "s") in \(pause) ms, \(outcome)\(storage)"
     }
 }
 
@@ -42,12 +45,13 @@ extension AgentRuntime {
         guard !users.isEmpty else {
             throw SwapRefusal(description: "no service runs module \(manifest.name)")
         }
-        let current = (try? self.artifact(for: manifest.name))?.manifest.version
+        let currentArtifact = try? self.artifact(for: manifest.name)
+        let current = currentArtifact?.manifest.version
         if let current, manifest.version <= current, !allowDowngrade {
             throw SwapRefusal(
                 description: "\(manifest.name) \(manifest.version) is not newer than the running \(current) (a downgrade needs --allow-downgrade)")
         }
-        let running = users.filter { $0.state.isRunning && $0.instance != nil }
+        let running = users.filter { $0.state.isRunning && $0.instance != nil && $0.resources != nil }
         // Before the pause: verify against each service and instantiate (compiling everything).
         var prepared: [(Service, ModuleInstance)] = []
         for service in running {
@@ -62,63 +66,84 @@ extension AgentRuntime {
             }
         }
         let started = now
-        var migrated: [(Service, ModuleInstance, ModuleInstance)] = []
+        var migrated: [(service: Service, old: ModuleInstance, new: ModuleInstance, timer: Int)] = []
         var stateMigrated = true
         for (service, next) in prepared {
-            guard let old = service.instance else { continue }
+            guard let old = service.instance, let resources = service.resources else { continue }
+            let state: [UInt8]
             do {
-                let (instance, migratedState) = try migrate(service, from: old, to: next, artifact: artifact, freshStateIfRefused: freshStateIfRefused)
-                stateMigrated = stateMigrated && migratedState
-                migrated.append((service, old, instance))
+                state = try old.snapshot()
             } catch {
-                // The old instances are untouched; nothing switched.
+                // The running version itself failed: undo what switched, and supervise the crash.
+                undo(migrated, manifest: manifest)
+                crashed(service, error)
+                throw SwapRefusal(description: "\(error) while handing over its state; the swap was abandoned")
+            }
+            let timer = resources.timerPeriodMilliseconds
+            do {
+                // The new version reads its parameters in its own manifest's order.
+                try resources.adopt(manifest, parameters: parameterValues(service.name, manifest))
+                let (instance, migratedState) = try migrate(service, state: state, from: old, to: next, artifact: artifact, freshStateIfRefused: freshStateIfRefused)
+                stateMigrated = stateMigrated && migratedState
+                migrated.append((service, old, instance, timer))
+            } catch {
+                undo(migrated + [(service, old, next, timer)], manifest: manifest)
                 note("error", "swap to \(manifest.name) \(manifest.version) abandoned: \(error)", service: service.name)
-                if let resources = service.resources {
-                    try? resources.adopt(old.manifest, parameters: parameterValues(service.name, old.manifest))
-                }
                 throw SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running")
             }
         }
-        for (service, old, next) in migrated {
-            try? service.resources?.adopt(manifest, parameters: parameterValues(service.name, manifest))
-            service.instance = next
-            service.previous = old
-            service.probationEventsLeft = AgentRuntime.probationEvents
-            service.probationUntil = now + AgentRuntime.probationNanoseconds
-            updateTimer(service)
+        for entry in migrated {
+            entry.service.instance = entry.new
+            entry.service.previous = entry.old
+            entry.service.timerBeforeSwap = entry.timer
+            entry.service.probationUntil = now + AgentRuntime.probationNanoseconds
+            updateTimer(entry.service)
         }
         let pause = now - started
-        let from = current?.description ?? "?"
         artifacts[manifest.name] = artifact
+        var storage: String?
         do {
             // The first swap of a built-in module records the built-in version too, for rollback.
-            if store.history(of: manifest.name).isEmpty, let current, let path = builtInSources[manifest.name] {
-                let original = try FileSystem.read(path, limit: engine.limits.moduleBytes + 1)
-                if let old = migrated.first?.1.manifest ?? prepared.first.map({ _ in manifest }), old.version == current {
-                    _ = try store.install(original, manifest: old)
-                    try store.activate(manifest.name, version: current)
-                }
+            if store.history(of: manifest.name).isEmpty, let currentArtifact, let path = builtInSources[manifest.name] {
+                _ = try store.install(try FileSystem.read(path, limit: engine.limits.moduleBytes + 1), manifest: currentArtifact.manifest)
+                try store.activate(manifest.name, version: currentArtifact.manifest.version)
             }
             _ = try store.install(bytes, manifest: manifest)
-            try store.activate(manifest.name, version: manifest.version)
-        } catch let failure as DataStore.Failure {
-            note("warning", "swapped, but could not store the module: \(failure)", service: nil)
+            if freshStateIfRefused {
+                try store.revert(manifest.name, to: manifest.version)
+            } else {
+                try store.activate(manifest.name, version: manifest.version)
+            }
         } catch {
-            note("warning", "swapped, but could not store the module: \(error)", service: nil)
+            storage = "\(error)"
+            note("error", "swapped, but not stored (the old version comes back after a reboot): \(error)", service: nil)
         }
         let report = SwapReport(
-            module: manifest.name, from: from, to: manifest.version.description, services: migrated.map(\.0.name),
-            pauseNanoseconds: pause, stateMigrated: stateMigrated)
+            module: manifest.name, from: current?.description ?? "?", to: manifest.version.description,
+            services: migrated.map(\.service.name), pauseNanoseconds: pause, stateMigrated: stateMigrated, storageProblem: storage)
         note("info", report.description)
         return report
     }
 
-    /// Snapshot of `old`, `code_change` of `next`; when going back to a version that cannot
-    /// read newer state (a rollback), a fresh instance started from nothing instead.
+    /// Puts back the old manifest and timer of services whose swap did not complete.
+    private func undo(_ entries: [(service: Service, old: ModuleInstance, new: ModuleInstance, timer: Int)], manifest: ModuleManifest) {
+        for entry in entries {
+            guard let resources = entry.service.resources else { continue }
+            do {
+                try resources.adopt(entry.old.manifest, parameters: parameterValues(entry.service.name, entry.old.manifest))
+            } catch {
+                note("error", "cannot hand the resources back to \(entry.old.manifest.version): \(error)", service: entry.service.name)
+            }
+            resources.restoreTimer(milliseconds: entry.timer)
+        }
+    }
+
+    /// `code_change` of `next` from `state`; when going back to a version that cannot read
+    /// newer state (a rollback), a fresh instance started from nothing instead.
     private func migrate(
-        _ service: Service, from old: ModuleInstance, to next: ModuleInstance, artifact: ModuleArtifact, freshStateIfRefused: Bool
+        _ service: Service, state: [UInt8], from old: ModuleInstance, to next: ModuleInstance, artifact: ModuleArtifact,
+        freshStateIfRefused: Bool
     ) throws(ServiceCrash) -> (ModuleInstance, Bool) {
-        let state = try old.snapshot()
         do {
             try next.codeChange(from: old.manifest.version, state: state)
             return (next, true)

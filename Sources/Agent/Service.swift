@@ -12,8 +12,9 @@ final class Service {
     var resources: ServiceResources?
     /// The instance replaced by a hot swap, kept intact during the probation.
     var previous: ModuleInstance?
-    var probationEventsLeft = 0
     var probationUntil: UInt64 = 0
+    /// The timer period the old version had, restored if the swap is undone.
+    var timerBeforeSwap: Int?
     /// Bumped at every (re)start so events from an older instance's watchers are dropped.
     var generation = 0
     var nextTick: UInt64?

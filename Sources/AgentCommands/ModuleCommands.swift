@@ -81,7 +81,12 @@ public struct TimeCommand: ParsableCommand, ContextCommand {
     public func execute(in context: CommandContext) throws {
         let (wall, synchronized, rtcs) = try onAgent(context) { runtime in
             (runtime.time.wallNanoseconds / 1_000_000_000, runtime.time.isSynchronized,
-             runtime.serviceSummaries().compactMap { summary in summary.readings.first { $0.0 == "rtc_time" }.map { (summary.name, Int64($0.1)) } })
+             runtime.serviceSummaries().compactMap { summary -> (String, Int64)? in
+                 guard let reading = summary.readings.first(where: { $0.0 == "rtc_time" }), reading.1.isFinite,
+                     abs(reading.1) < 1e15
+                 else { return nil }
+                 return (summary.name, Int64(reading.1))
+             })
         }
         context.write("system  \(wall) (Unix s), \(synchronized ? "synchronized" : "not synchronized")")
         for (name, seconds) in rtcs { context.write("\(name)  \(seconds) (Unix s), \(seconds - wall >= 0 ? "+" : "")\(seconds - wall) s") }

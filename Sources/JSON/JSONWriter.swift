@@ -10,6 +10,9 @@ extension JSONValue {
         switch self {
         case .null: output += "null"
         case .bool(let value): output += value ? "true" : "false"
+        case .number(let value) where !value.isFinite:
+            // JSON has no NaN or infinity.
+            output += "null"
         case .number(let value):
             if value.rounded() == value, abs(value) < 9.007_199_254_740_992e15 {
                 output += String(Int64(value))

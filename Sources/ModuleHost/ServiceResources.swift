@@ -200,6 +200,11 @@ public final class ServiceResources {
         return ModuleABI.Status.ok.rawValue
     }
 
+    /// Puts back the timer an earlier version had set (a swap undone).
+    public func restoreTimer(milliseconds: Int) {
+        timerPeriodMilliseconds = milliseconds
+    }
+
     public func monotonicNanoseconds() -> Int64 { time.monotonicNanoseconds }
     public func wallNanoseconds() -> Int64 { time.wallNanoseconds }
     public func wallSynchronized() -> Bool { time.isSynchronized }
@@ -219,9 +224,9 @@ public final class ServiceResources {
         onLog(LogLevel(rawValue: min(max(level, 0), 3)) ?? .info, String(decoding: bytes.prefix(512), as: UTF8.self))
     }
 
-    /// Reading names are 1–64 bytes of printable ASCII.
+    /// Reading names are 1–64 bytes of printable ASCII; values are finite.
     public func publish(name: [UInt8], value: Double) -> Int32 {
-        guard (1...64).contains(name.count), name.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+        guard (1...64).contains(name.count), name.allSatisfy({ (0x21...0x7E).contains($0) }), value.isFinite else {
             return ModuleABI.Status.invalidArgument.rawValue
         }
         onPublish(String(decoding: name, as: UTF8.self), value)

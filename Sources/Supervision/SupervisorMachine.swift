@@ -57,8 +57,11 @@ public struct SupervisorMachine: Sendable {
             let reason = "restart intensity exceeded: more than \(supervisor.intensity) restarts in \(seconds) s"
             guard parents.count > 1 else {
                 // At the top there is no one to escalate to: the service that keeps crashing
-                // is given up on, and everything else keeps running.
+                // is given up on, and everything else keeps running — including the siblings
+                // an escalating subtree stopped on its way up, which come back.
+                let others = services(of: child).filter { $0 != origin }
                 return [.fail(origin, reason: "\(reason) (supervisor \(supervisor.name))")]
+                    + (others.isEmpty ? [] : [.start(others, delayNanoseconds: 0)])
             }
             // Escalate: this supervisor stops all its children and exits; its parent
             // restarts it (the whole subtree) under the parent's own strategy and intensity.

@@ -90,6 +90,22 @@ func tree(_ strategy: RestartStrategy, _ restart: RestartType = .permanent, inte
         #expect(escalated == [.stop(["button"]), .stop(["fan"]), .start(["button", "flow", "fan"], delayNanoseconds: 0)])
     }
 
+    @Test func whenTheTopGivesUpAfterAnEscalationTheStoppedSiblingsComeBack() {
+        let nested = SupervisorSpec(
+            name: "sensors", strategy: .oneForOne, intensity: 0, periodNanoseconds: 10 * second,
+            children: [.service(name: "a", restart: .permanent), .service(name: "b", restart: .permanent)])
+        var machine = SupervisorMachine(
+            root: SupervisorSpec(name: "root", strategy: .oneForOne, intensity: 0, periodNanoseconds: 10 * second, children: [.supervisor(nested)]))
+        let actions = machine.exited("a", abnormal: true, at: second)
+        #expect(actions.count == 3)
+        #expect(actions[0] == .stop(["b"]))
+        guard case .fail("a", _) = actions[1] else {
+            Issue.record("a is not failed: \(actions)")
+            return
+        }
+        #expect(actions[2] == .start(["b"], delayNanoseconds: 0))
+    }
+
     @Test func anUnknownServiceChangesNothing() {
         var machine = tree(.oneForAll)
         #expect(machine.exited("nobody", abnormal: true, at: 0).isEmpty)
