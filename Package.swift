@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         // Pre-1.0 with a history of renames: pinned exactly, and used only in ModuleRuntime.
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: [
         .target(name: "JSON"),
@@ -39,6 +40,10 @@ let package = Package(
         .target(name: "HardwareContract", dependencies: ["Hardware"]),
         .target(name: "ModuleABI"),
         .target(name: "Supervision"),
+        .target(
+            name: "Bundles",
+            dependencies: ["Boards", "Manifests", "ModuleABI", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "Manifests", dependencies: ["Hardware", "JSON", "ModuleABI"]),
         .target(name: "ModuleHost", dependencies: ["Hardware", "Manifests", "ModuleABI"]),
         // The module SDK, natively; WasmGlue is compiled only into wasm builds.
@@ -59,7 +64,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Boards", "Hardware", "JSON", "Manifests", "ModuleABI", "ModuleHost", "ModuleRuntime", "Supervision",
+                "Boards", "Bundles", "Hardware", "JSON", "Manifests", "ModuleABI", "ModuleHost", "ModuleRuntime", "Supervision",
                 "ThreadSupport",
             ]
         ),
@@ -73,8 +78,9 @@ let package = Package(
         .target(
             name: "ModuleTools",
             dependencies: [
-                "Boards", "Manifests", "ModuleABI", "ModuleRuntime",
+                "Boards", "Bundles", "Manifests", "ModuleABI", "ModuleRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The device modules: native targets for their unit tests; `midflight module build`
@@ -97,7 +103,7 @@ let package = Package(
             name: "midflightd",
             dependencies: [
                 "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware", "LinuxHardware", "Agent",
-                "AgentCommands", "ThreadSupport",
+                "AgentCommands", "ThreadSupport", "Bundles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

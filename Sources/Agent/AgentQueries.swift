@@ -1,4 +1,5 @@
 import Boards
+import Bundles
 import Manifests
 import ModuleHost
 
@@ -171,6 +172,25 @@ extension AgentRuntime {
             return try swap(to: bytes, source: source, allowDowngrade: allowDowngrade)
         } catch {
             throw AgentRefusal("\(error)")
+        }
+    }
+
+    /// `module-push`: a signed bundle, verified (signature against the trusted keys first),
+    /// then swapped in like `module load`.
+    public func push(bundle: [UInt8], allowDowngrade: Bool) throws(AgentRefusal) -> SwapReport {
+        let contents: ModuleBundle.Contents
+        do {
+            contents = try ModuleBundle.verify(bundle, trusted: trustedKeys)
+        } catch {
+            note("warning", "refused a pushed bundle: \(error)")
+            throw AgentRefusal(error.description)
+        }
+        if allowDowngrade { note("warning", "downgrade allowed for \(contents.manifest.name) \(contents.manifest.version) (key \(contents.keyID))") }
+        do {
+            return try swap(to: contents.wasm, source: "bundle signed by \(contents.keyID)", allowDowngrade: allowDowngrade)
+        } catch {
+            note("warning", "refused a pushed bundle: \(error)")
+            throw AgentRefusal(error.description)
         }
     }
 

@@ -1,4 +1,5 @@
 import Boards
+import Bundles
 import Hardware
 import Manifests
 import ModuleABI
@@ -19,6 +20,8 @@ public final class AgentRuntime: @unchecked Sendable {
     public let time: any SystemTime
     public let store: DataStore
     public let log: LogBook
+    /// Keys whose signed bundles may be pushed.
+    public let trustedKeys: TrustStore
     let engine: ModuleEngine
 
     // Loop-thread state.
@@ -49,8 +52,9 @@ public final class AgentRuntime: @unchecked Sendable {
 
     public init(
         config: AgentConfig, backend: any HardwareBackend, time: any SystemTime, store: DataStore, log: LogBook,
-        engine: ModuleEngine = ModuleEngine()
+        trustedKeys: TrustStore = TrustStore(keys: []), engine: ModuleEngine = ModuleEngine()
     ) {
+        self.trustedKeys = trustedKeys
         self.config = config
         self.backend = backend
         self.time = time

@@ -27,7 +27,7 @@ public struct ModulesCommand: ParsableCommand, ContextCommand {
 public struct ModuleAgentCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "module", abstract: "Swap a module in (load), list its versions (history), go back (rollback).",
-        subcommands: [Load.self, History.self, Rollback.self])
+        subcommands: [Load.self, Push.self, History.self, Rollback.self])
     public init() {}
 
     public struct Load: ParsableCommand, ContextCommand {
@@ -47,6 +47,25 @@ public struct ModuleAgentCommand: ParsableCommand {
             let (module, source, downgrade) = (name, file, allowDowngrade)
             let report = try onAgent(context) { try $0.load(module: module, bytes: bytes, source: source, allowDowngrade: downgrade) }
             context.write(report.description)
+        }
+    }
+
+    public struct Push: ParsableCommand, ContextCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Verify a signed bundle (.mfb) against the trusted keys and hot-swap it in.")
+        @Argument(help: "A signed module bundle.") var file: String
+        @Flag(name: .long, help: "Allow a version that is not newer (logged).") var allowDowngrade = false
+        public init() {}
+
+        public func execute(in context: CommandContext) throws {
+            let bytes: [UInt8]
+            do {
+                bytes = try FileSystem.read(file, limit: 16 << 20)
+            } catch {
+                throw CommandFailure("\(error)", exitStatus: 1)
+            }
+            let downgrade = allowDowngrade
+            context.write(try onAgent(context) { try $0.push(bundle: bytes, allowDowngrade: downgrade) }.description)
         }
     }
 

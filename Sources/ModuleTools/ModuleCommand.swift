@@ -7,7 +7,7 @@ public struct ModuleCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "module",
         abstract: "Create and build device modules (Embedded Swift → WebAssembly).",
-        subcommands: [New.self, Build.self])
+        subcommands: [New.self, Build.self, SignCommand.self])
 
     public init() {}
 

@@ -5,6 +5,7 @@ import Agent
 import AgentCommands
 import ArgumentParser
 import Boards
+import Bundles
 import Hardware
 import HardwareCommands
 import LinuxHardware
@@ -31,6 +32,9 @@ struct AgentCommand: ParsableCommand {
 
     @Option(name: .long, help: "Persisted state (parameters, modules); default /data/midflight, or ./.midflight-sim with --simulate.")
     var dataDir: String?
+
+    @Option(name: .long, help: "Folder of trusted bundle-signing keys (*.pub); default /etc/midflight/trusted-keys.")
+    var trustedKeys: String?
 
     @Flag(name: .long, help: "Do not attach the console to stdin/stdout.")
     var noConsole = false
@@ -89,7 +93,9 @@ struct AgentCommand: ParsableCommand {
             throw fail("\(error)")
         }
         let log = LogBook(echo: { Terminal.writeError($0) })
-        let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log)
+        let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
+        for problem in trust.problems { Terminal.writeError("midflightd: ignoring \(problem)") }
+        let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
         // Ctrl-C interrupts the current console command; it does not stop the agent.
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
         agent.start()
