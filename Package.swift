@@ -127,6 +127,10 @@ let package = Package(
             dependencies: ["HardwareCommands", "Hardware", "SimulatedHardware", "Boards"]
         ),
         .testTarget(name: "SupervisionTests", dependencies: ["Supervision"]),
+        .testTarget(
+            name: "BundlesTests",
+            dependencies: ["Bundles", "Manifests", "ModuleABI", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "ModuleABITests", dependencies: ["ModuleABI", "ModuleSDK"]),
         .testTarget(name: "ModuleSDKTests", dependencies: ["ModuleSDK"]),
         .testTarget(name: "ModuleHostTests", dependencies: ["ModuleHost", "Hardware"]),
@@ -147,7 +151,10 @@ let package = Package(
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "JSON"]),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Supervision", "ModuleTools", "ModuleHost", "ModuleRuntime", "Manifests", "midflightd"],
+            dependencies: [
+                "Agent", "Supervision", "ModuleTools", "ModuleHost", "ModuleRuntime", "Manifests", "ModuleABI", "Bundles", "midflightd",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),

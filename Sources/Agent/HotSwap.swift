@@ -109,7 +109,7 @@ extension AgentRuntime {
                 try store.activate(manifest.name, version: currentArtifact.manifest.version)
             }
             _ = try store.install(bytes, manifest: manifest)
-            if freshStateIfRefused {
+            if freshStateIfRefused, store.history(of: manifest.name).contains(manifest.version) {
                 try store.revert(manifest.name, to: manifest.version)
             } else {
                 try store.activate(manifest.name, version: manifest.version)

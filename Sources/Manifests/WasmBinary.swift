@@ -78,6 +78,30 @@ public enum WasmBinary {
         return nil
     }
 
+    /// `bytes` without the custom sections called `name` (to replace an embedded manifest).
+    public static func removingCustomSection(_ name: String, from bytes: [UInt8]) throws(Malformed) -> [UInt8] {
+        var output = Array(bytes.prefix(8))
+        var position = 8
+        while position < bytes.count {
+            let start = position
+            position += 1
+            let size = try readLEB(bytes, &position)
+            guard size <= UInt64(bytes.count - position) else { throw Malformed(offset: position, message: "section runs past the end") }
+            let end = position + Int(size)
+            var keep = true
+            if bytes[start] == 0 {
+                var cursor = position
+                let length = try readLEB(bytes, &cursor)
+                if length <= UInt64(end - cursor), String(decoding: bytes[cursor..<cursor + Int(length)], as: UTF8.self) == name {
+                    keep = false
+                }
+            }
+            if keep { output += bytes[start..<end] }
+            position = end
+        }
+        return output
+    }
+
     /// `bytes` with a custom section appended (custom sections may come last).
     public static func appendingCustomSection(_ name: String, payload: [UInt8], to bytes: [UInt8]) -> [UInt8] {
         let nameBytes = Array(name.utf8)
