@@ -19,6 +19,8 @@ let package = Package(
         // Pre-1.0 with a history of renames: pinned exactly, and used only in ModuleRuntime.
         .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssh", exact: "0.15.1"),
     ],
     targets: [
         .target(name: "JSON"),
@@ -76,6 +78,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "RemoteAccess",
+            dependencies: [
+                "Agent", "AgentCommands", "Boards", "Bundles", "HardwareCommands", "ThreadSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSH", package: "swift-nio-ssh"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "ModuleTools",
             dependencies: [
                 "Boards", "Bundles", "Manifests", "ModuleABI", "ModuleRuntime",
@@ -103,7 +113,7 @@ let package = Package(
             name: "midflightd",
             dependencies: [
                 "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware", "LinuxHardware", "Agent",
-                "AgentCommands", "ThreadSupport", "Bundles",
+                "AgentCommands", "ThreadSupport", "Bundles", "RemoteAccess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

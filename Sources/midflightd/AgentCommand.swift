@@ -6,6 +6,7 @@ import AgentCommands
 import ArgumentParser
 import Boards
 import Bundles
+import RemoteAccess
 import Hardware
 import HardwareCommands
 import LinuxHardware
@@ -35,6 +36,18 @@ struct AgentCommand: ParsableCommand {
 
     @Option(name: .long, help: "Folder of trusted bundle-signing keys (*.pub); default /etc/midflight/trusted-keys.")
     var trustedKeys: String?
+
+    @Option(name: .long, help: "SSH port (2222 when simulating, 22 otherwise).")
+    var sshPort: Int?
+
+    @Option(name: .long, help: "Address the SSH server listens on (127.0.0.1 when simulating, 0.0.0.0 otherwise).")
+    var sshAddress: String?
+
+    @Option(name: .long, help: "OpenSSH authorized_keys of who may log in; default /etc/midflight/authorized_keys, or ~/.ssh/authorized_keys when simulating.")
+    var authorizedKeys: String?
+
+    @Flag(name: .long, help: "Do not start the SSH server.")
+    var noSSH = false
 
     @Flag(name: .long, help: "Do not attach the console to stdin/stdout.")
     var noConsole = false
@@ -99,6 +112,25 @@ struct AgentCommand: ParsableCommand {
         // Ctrl-C interrupts the current console command; it does not stop the agent.
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
         agent.start()
+        var server: SSHServer?
+        if !noSSH {
+            let home = FileSystem.environment("HOME") ?? "/root"
+            let keys = authorizedKeys ?? (simulate ? home + "/.ssh/authorized_keys" : "/etc/midflight/authorized_keys")
+            let port = sshPort ?? (simulate ? 2222 : 22)
+            guard (0...65535).contains(port) else { throw fail("--ssh-port must be 0-65535") }
+            if FileSystem.exists(keys) {
+                do {
+                    server = try SSHServer(
+                        agent: agent, host: sshAddress ?? (simulate ? "127.0.0.1" : "0.0.0.0"), port: port,
+                        authorizedKeysFile: keys, dataDirectory: store.root)
+                    Terminal.writeError("midflightd: SSH on port \(server?.port ?? port) for the keys in \(keys)")
+                } catch {
+                    Terminal.writeError("midflightd: SSH not started: \(error)")
+                }
+            } else {
+                Terminal.writeError("midflightd: SSH not started: no \(keys)")
+            }
+        }
         Terminal.writeError("midflightd: board \(boardDescription.name) (\(backend.kind)), \(agentConfig.services.count) services, data in \(store.root)")
 
         if noConsole, console {
@@ -123,6 +155,7 @@ struct AgentCommand: ParsableCommand {
             if trimmed == "exit" || trimmed == "quit" { break }
             _ = interpreter.execute(trimmed)
         }
+        server?.shutdown()
         agent.shutdown()
     }
 }

@@ -1,0 +1,74 @@
+import Agent
+import Boards
+import NIOCore
+import NIOPosix
+import NIOSSH
+
+/// The agent's SSH server (swift-nio-ssh): public-key logins against an authorized_keys
+/// file, sessions for the console, one-shot commands and `module-push`.
+public final class SSHServer: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private let group: MultiThreadedEventLoopGroup
+    private let channel: Channel
+    public let port: Int
+
+    /// Starts listening on `host:port` (port 0: any free one, see `port`).
+    public init(
+        agent: AgentRuntime, host: String, port: Int, authorizedKeysFile: String, dataDirectory: String
+    ) throws(Failure) {
+        let text: String
+        do {
+            text = String(decoding: try FileSystem.read(authorizedKeysFile, limit: 1 << 20), as: UTF8.self)
+        } catch {
+            throw Failure(description: "cannot read the authorized keys: \(error)")
+        }
+        let authorized = AuthorizedKeys(text: text, file: authorizedKeysFile)
+        for problem in authorized.problems { agent.log.add("warning", problem, at: 0) }
+        guard !authorized.keys.isEmpty else {
+            throw Failure(description: "\(authorizedKeysFile) has no usable key (ssh-ed25519 or ecdsa-sha2-nistp256)")
+        }
+        let hostKey: NIOSSHPrivateKey
+        do {
+            hostKey = try HostKey.loadOrCreate(in: dataDirectory)
+        } catch {
+            throw Failure(description: error.description)
+        }
+        let delegate = AuthenticationDelegate(authorized: authorized) { message in agent.log.add("warning", message, at: 0) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSHHandler(
+                            role: .server(.init(hostKeys: [hostKey], userAuthDelegate: delegate)),
+                            allocator: channel.allocator,
+                            inboundChildChannelInitializer: { child, type in
+                                guard case .session = type else {
+                                    return child.eventLoop.makeFailedFuture(Failure(description: "only session channels"))
+                                }
+                                return child.eventLoop.makeCompletedFuture {
+                                    try child.pipeline.syncOperations.addHandler(SessionHandler(agent: agent))
+                                }
+                            }))
+                }
+            }
+        do {
+            channel = try bootstrap.bind(host: host, port: port).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw Failure(description: "cannot listen on \(host):\(port): \(error)")
+        }
+        self.group = group
+        self.port = channel.localAddress?.port ?? port
+    }
+
+    public func shutdown() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+    }
+}

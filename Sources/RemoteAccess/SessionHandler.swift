@@ -1,0 +1,323 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Agent
+import AgentCommands
+import Bundles
+import HardwareCommands
+import NIOCore
+import NIOSSH
+import Synchronization
+import ThreadSupport
+
+/// One SSH session channel: an interactive console (with a pty: echo, line editing,
+/// Ctrl-C, Ctrl-D), a one-shot command (`ssh DEVICE 'services'`), or the `module-push`
+/// subsystem (a signed bundle on standard input). Console commands run on their own
+/// thread, never on the event loop.
+final class SessionHandler: ChannelInboundHandler {
+    typealias InboundIn = SSHChannelData
+
+    enum Mode {
+        case idle
+        case shell
+        case push(allowDowngrade: Bool)
+        case exec
+    }
+
+    private let agent: AgentRuntime
+    private var mode = Mode.idle
+    private var pty = false
+    private var line: [UInt8] = []
+    private var pending: [String] = []
+    private var busy = false
+    private var pushed: [UInt8] = []
+    private var history: [String] = []
+    private var escape: [UInt8] = []
+    private let stop = StopFlag()
+
+    init(agent: AgentRuntime) {
+        self.agent = agent
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // `ssh -s DEVICE module-push < file` sends EOF and then waits for the reply.
+        context.channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).whenFailure { _ in }
+    }
+
+    private func reply(_ context: ChannelHandlerContext, _ wantReply: Bool, success: Bool) {
+        guard wantReply else { return }
+        let event: Any = success ? ChannelSuccessEvent() : ChannelFailureEvent()
+        context.triggerUserOutboundEvent(event, promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case let request as SSHChannelRequestEvent.PseudoTerminalRequest:
+            pty = true
+            reply(context, request.wantReply, success: true)
+        case let request as SSHChannelRequestEvent.ShellRequest:
+            mode = .shell
+            reply(context, request.wantReply, success: true)
+            write(context.channel, "Midflight console on \(agent.config.board). Type help; Ctrl-D leaves.\n")
+            prompt(context.channel)
+        case let request as SSHChannelRequestEvent.ExecRequest:
+            mode = .exec
+            reply(context, request.wantReply, success: true)
+            run(request.command, channel: context.channel, then: .exit)
+        case let request as SSHChannelRequestEvent.SubsystemRequest:
+            let words = request.subsystem.split(separator: " ").map(String.init)
+            if words.first == "module-push" {
+                mode = .push(allowDowngrade: words.contains("--allow-downgrade"))
+                reply(context, request.wantReply, success: true)
+            } else {
+                // Refuse what we do not serve (sftp: scp will not work; use ssh -s).
+                reply(context, request.wantReply, success: false)
+                write(context.channel, "unknown subsystem '\(request.subsystem)'; this device serves module-push\n", stderr: true)
+                finish(context.channel, status: 1)
+            }
+        case let request as SSHChannelRequestEvent.EnvironmentRequest:
+            reply(context, request.wantReply, success: true)
+        case is SSHChannelRequestEvent.WindowChangeRequest:
+            break
+        case ChannelEvent.inputClosed:
+            switch mode {
+            case .push(let allowDowngrade):
+                let bundle = pushed
+                pushed = []
+                let agent = self.agent
+                let channel = context.channel
+                spawnThread {
+                    let outcome = agent.perform { runtime -> (String, Int) in
+                        do {
+                            return (try runtime.push(bundle: bundle, allowDowngrade: allowDowngrade).description, 0)
+                        } catch {
+                            return ("refused: \(error)", 1)
+                        }
+                    }
+                    let loop = channel.eventLoop
+                    loop.execute {
+                        SessionHandler.send(channel, outcome.0 + "\n", stderr: outcome.1 != 0)
+                        SessionHandler.close(channel, status: outcome.1)
+                    }
+                }
+            case .shell:
+                if !busy { finish(context.channel, status: 0) }
+            default:
+                break
+            }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let message = unwrapInboundIn(data)
+        guard case .byteBuffer(var buffer) = message.data, case .channel = message.type else { return }
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        switch mode {
+        case .push:
+            pushed += bytes
+            if pushed.count > ModuleBundle.maximumSize {
+                pushed = []
+                write(context.channel, "refused: bundle is larger than the \(ModuleBundle.maximumSize)-byte limit\n", stderr: true)
+                finish(context.channel, status: 1)
+            }
+        case .shell:
+            for byte in bytes { type(byte, channel: context.channel) }
+        default:
+            break
+        }
+    }
+
+    // MARK: The line editor (we are the terminal driver when there is a pty)
+
+    private func type(_ byte: UInt8, channel: Channel) {
+        if !escape.isEmpty || byte == 0x1B {
+            escape.append(byte)
+            // ESC [ A / ESC [ B: history up / down; other sequences are dropped.
+            if escape.count == 3 {
+                if escape == [0x1B, 0x5B, 0x41], let last = history.last, !busy {
+                    erase(channel)
+                    line = Array(last.utf8)
+                    write(channel, last)
+                }
+                escape = []
+            }
+            return
+        }
+        switch byte {
+        case 0x0D, 0x0A:
+            if pty { write(channel, "\n") }
+            let text = String(decoding: line, as: UTF8.self)
+            line = []
+            submit(text, channel: channel)
+        case 0x7F, 0x08:
+            guard !line.isEmpty else { return }
+            line.removeLast()
+            if pty { write(channel, "\u{8} \u{8}") }
+        case 0x03:
+            if busy {
+                stop.set()
+            } else {
+                line = []
+                if pty { write(channel, "^C\n") }
+                prompt(channel)
+            }
+        case 0x04:
+            if line.isEmpty, !busy { finish(channel, status: 0) }
+        case 0x09:
+            complete(channel)
+        default:
+            guard byte >= 0x20 else { return }
+            line.append(byte)
+            if pty { SessionHandler.send(channel, String(decoding: [byte], as: UTF8.self)) }
+        }
+    }
+
+    private func erase(_ channel: Channel) {
+        guard pty, !line.isEmpty else { return }
+        write(channel, String(repeating: "\u{8} \u{8}", count: line.count))
+    }
+
+    /// Tab completes a command word or a service name.
+    private func complete(_ channel: Channel) {
+        let text = String(decoding: line, as: UTF8.self)
+        let words = text.split(separator: " ", omittingEmptySubsequences: false)
+        let candidates: [String]
+        if words.count <= 1 {
+            candidates = agentConsoleGroups.map(\.name) + ["help", "exit"]
+        } else {
+            candidates = agent.config.serviceOrder
+        }
+        let partial = String(words.last ?? "")
+        let matches = candidates.filter { $0.hasPrefix(partial) }
+        guard matches.count == 1, let match = matches.first else { return }
+        let rest = String(match.dropFirst(partial.count)) + " "
+        line += Array(rest.utf8)
+        if pty { write(channel, rest) }
+    }
+
+    private func prompt(_ channel: Channel) {
+        if pty { write(channel, "midflight> ") }
+    }
+
+    private func submit(_ text: String, channel: Channel) {
+        let trimmed = Substring(text).trimmingCharacters()
+        if trimmed == "exit" || trimmed == "quit" {
+            finish(channel, status: 0)
+            return
+        }
+        if !trimmed.isEmpty { history.append(trimmed) }
+        if busy {
+            pending.append(trimmed)
+            return
+        }
+        run(trimmed, channel: channel, then: .prompt)
+    }
+
+    enum After {
+        case prompt
+        case exit
+    }
+
+    /// Runs a console line on its own thread; output goes to the channel as it comes.
+    private func run(_ command: String, channel: Channel, then after: After) {
+        busy = true
+        stop.reset()
+        let agent = self.agent
+        let pty = self.pty
+        let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        let stop = self.stop
+        spawnThread {
+            let context = CommandContext(
+                backend: agent.backend, allowsBoardSelection: false,
+                output: { text in SessionHandler.sendAsync(channel, text + "\n", pty: pty) },
+                shouldStop: { stop.isSet },
+                sleep: { nanoseconds in
+                    var slept: UInt64 = 0
+                    while slept < nanoseconds, !stop.isSet {
+                        let step = min(nanoseconds - slept, 50_000_000)
+                        var spec = timespec(tv_sec: 0, tv_nsec: Int(step))
+                        nanosleep(&spec, nil)
+                        slept += step
+                    }
+                },
+                agent: agent)
+            let status = ConsoleInterpreter(context: context, groups: agentConsoleGroups).execute(command)
+            channel.eventLoop.execute {
+                handler.value.finished(status: status, channel: channel, then: after)
+            }
+        }
+    }
+
+    private func finished(status: Int32, channel: Channel, then after: After) {
+        busy = false
+        switch after {
+        case .exit:
+            finish(channel, status: Int(status))
+        case .prompt:
+            if let next = pending.first {
+                pending.removeFirst()
+                run(next, channel: channel, then: .prompt)
+            } else {
+                prompt(channel)
+            }
+        }
+    }
+
+    // MARK: Output
+
+    private func write(_ channel: Channel, _ text: String, stderr: Bool = false) {
+        SessionHandler.send(channel, pty ? text.replacingNewlines() : text, stderr: stderr)
+    }
+
+    private func finish(_ channel: Channel, status: Int) {
+        SessionHandler.close(channel, status: status)
+    }
+
+    static func buffer(_ channel: Channel, _ bytes: [UInt8]) -> ByteBuffer {
+        var buffer = channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        return buffer
+    }
+
+    static func send(_ channel: Channel, _ text: String, stderr: Bool = false) {
+        let data = SSHChannelData(type: stderr ? .stdErr : .channel, data: .byteBuffer(buffer(channel, Array(text.utf8))))
+        // Past our own handler: the child channel's head takes SSHChannelData.
+        channel.writeAndFlush(data, promise: nil)
+    }
+
+    static func sendAsync(_ channel: Channel, _ text: String, pty: Bool) {
+        send(channel, pty ? text.replacingNewlines() : text)
+    }
+
+    /// The exit status goes after the last output is written, or it would overtake it.
+    static func close(_ channel: Channel, status: Int) {
+        let flushed = channel.writeAndFlush(SSHChannelData(type: .channel, data: .byteBuffer(buffer(channel, []))))
+        flushed.whenComplete { _ in
+            channel.triggerUserOutboundEvent(SSHChannelRequestEvent.ExitStatus(exitStatus: status)).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        }
+    }
+}
+
+/// Ctrl-C of a session, set on the event loop and read by the command's thread.
+final class StopFlag: Sendable {
+    private let flag = Atomic(false)
+
+    func set() { flag.store(true, ordering: .releasing) }
+    func reset() { flag.store(false, ordering: .releasing) }
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+}
+
+extension String {
+    /// A terminal needs CR LF.
+    func replacingNewlines() -> String {
+        var output = ""
+        for character in self {
+            if character == "\n" { output += "\r\n" } else { output.append(character) }
+        }
+        return output
+    }
+}
