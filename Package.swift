@@ -163,6 +163,7 @@ let package = Package(
             name: "AgentTests",
             dependencies: [
                 "Agent", "Supervision", "ModuleTools", "ModuleHost", "ModuleRuntime", "Manifests", "ModuleABI", "Bundles", "midflightd",
+                "midflight",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"]

@@ -30,6 +30,8 @@ final class SessionHandler: ChannelInboundHandler {
     private var line: [UInt8] = []
     private var pending: [String] = []
     private var busy = false
+    /// Ctrl-D or end of input arrived while a command ran: leave once the queue is done.
+    private var closeWhenIdle = false
     private var pushed: [UInt8] = []
     private var history: [String] = []
     private var escape: [UInt8] = []
@@ -101,7 +103,7 @@ final class SessionHandler: ChannelInboundHandler {
                     }
                 }
             case .shell:
-                if !busy { finish(context.channel, status: 0) }
+                if busy { closeWhenIdle = true } else { finish(context.channel, status: 0) }
             default:
                 break
             }
@@ -164,7 +166,8 @@ final class SessionHandler: ChannelInboundHandler {
                 prompt(channel)
             }
         case 0x04:
-            if line.isEmpty, !busy { finish(channel, status: 0) }
+            guard line.isEmpty else { return }
+            if busy { closeWhenIdle = true } else { finish(channel, status: 0) }
         case 0x09:
             complete(channel)
         default:
@@ -204,7 +207,7 @@ final class SessionHandler: ChannelInboundHandler {
     private func submit(_ text: String, channel: Channel) {
         let trimmed = Substring(text).trimmingCharacters()
         if trimmed == "exit" || trimmed == "quit" {
-            finish(channel, status: 0)
+            if busy { closeWhenIdle = true } else { finish(channel, status: 0) }
             return
         }
         if !trimmed.isEmpty { history.append(trimmed) }
@@ -259,6 +262,8 @@ final class SessionHandler: ChannelInboundHandler {
             if let next = pending.first {
                 pending.removeFirst()
                 run(next, channel: channel, then: .prompt)
+            } else if closeWhenIdle {
+                finish(channel, status: 0)
             } else {
                 prompt(channel)
             }
