@@ -3,6 +3,7 @@ import Boards
 import NIOCore
 import NIOPosix
 import NIOSSH
+import Synchronization
 
 /// The agent's SSH server (swift-nio-ssh): public-key logins against an authorized_keys
 /// file, sessions for the console, one-shot commands and `module-push`.
@@ -14,6 +15,8 @@ public final class SSHServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
     public let port: Int
+    /// Connections open at once, at most.
+    public static let maximumSessions = 8
 
     /// Starts listening on `host:port` (port 0: any free one, see `port`).
     public init(
@@ -36,13 +39,22 @@ public final class SSHServer: Sendable {
         } catch {
             throw Failure(description: error.description)
         }
-        let delegate = AuthenticationDelegate(authorized: authorized) { message in agent.log.add("warning", message, at: 0) }
+        let log: @Sendable (String) -> Void = { message in agent.log.add("warning", message, at: 0) }
+        let sessions = SessionCounter(limit: SSHServer.maximumSessions)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                // Beyond the limit a connection is closed at once; the console of those
+                // already in stays responsive.
+                guard sessions.enter() else {
+                    log("refused a connection: \(SSHServer.maximumSessions) sessions are open")
+                    return channel.close()
+                }
+                channel.closeFuture.whenComplete { _ in sessions.leave() }
+                let delegate = AuthenticationDelegate(authorized: authorized, connection: channel, log: log)
+                return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         NIOSSHHandler(
                             role: .server(.init(hostKeys: [hostKey], userAuthDelegate: delegate)),
@@ -70,5 +82,27 @@ public final class SSHServer: Sendable {
     public func shutdown() {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
+    }
+}
+
+/// Open connections, counted across event-loop threads.
+final class SessionCounter: Sendable {
+    private let count = Atomic(0)
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func enter() -> Bool {
+        if count.add(1, ordering: .relaxed).newValue > limit {
+            count.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func leave() {
+        count.subtract(1, ordering: .relaxed)
     }
 }
