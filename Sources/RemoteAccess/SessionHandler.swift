@@ -182,17 +182,22 @@ final class SessionHandler: ChannelInboundHandler {
         write(channel, String(repeating: "\u{8} \u{8}", count: line.count))
     }
 
-    /// Tab completes a command word or a service name.
+    /// Tab completes a command word, a service name, or `service.parameter`.
     private func complete(_ channel: Channel) {
         let text = String(decoding: line, as: UTF8.self)
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
+        let partial = String(words.last ?? "")
         let candidates: [String]
         if words.count <= 1 {
             candidates = agentConsoleGroups.map(\.name) + ["help", "exit"]
+        } else if let dot = partial.firstIndex(of: ".") {
+            let service = String(partial[..<dot])
+            // A quick question to the agent's loop (parameter names come from the running module).
+            let names = agent.perform { runtime in (try? runtime.parameters(of: service))?.map(\.parameter.name) ?? [] }
+            candidates = names.map { "\(service).\($0)" }
         } else {
             candidates = agent.config.serviceOrder
         }
-        let partial = String(words.last ?? "")
         let matches = candidates.filter { $0.hasPrefix(partial) }
         guard matches.count == 1, let match = matches.first else { return }
         let rest = String(match.dropFirst(partial.count)) + " "

@@ -89,10 +89,13 @@ import Testing
         let (session, port) = try agent()
         defer { session.finish() }
         // -tt: a pty on the device side; the server is the terminal driver (echo, CR LF).
-        let result = try run(try ssh(port, ["-tt"]) + ["root@127.0.0.1"], input: Data("serv\t\rstatus flow\rnonsense\r\u{04}".utf8))
+        let result = try run(try ssh(port, ["-tt"]) + ["root@127.0.0.1"], input: Data("serv\t\rstatus flow\rget flow.win\t\rnonsense\r\u{04}".utf8))
         #expect(result.output.contains("Midflight console on sim"))
         #expect(result.output.contains("midflight> services \r\n"))
         #expect(result.output.contains("flow: pulse-counter 1.0.0, running\r\n"))
+        // Tab completed the parameter name; its value came back (type-ahead echoes interleave).
+        #expect(result.output.contains("get flow.window_s \r\n"))
+        #expect(result.output.contains("\r\n5\r\n"))
         #expect(result.output.contains("error: unknown command 'nonsense'"))
         #expect(result.status == 0)
     }
