@@ -52,32 +52,27 @@ public final class DS1307Model: RealTimeClockModel {
         guard let first = bytes.first else { return }
         // The DS1307 decodes six address bits: 0x40 and above alias 0x00–0x3F.
         pointer.value = first & 0x3F
-        var fields = counter.fields(at: clock)
-        var weekday = counter.weekday(at: clock)
-        var timeWritten = false
-        var secondsWritten = false
+        var edit = TimeEdit(counter, at: clock)
         var halt: Bool?
         for byte in bytes.dropFirst() {
             switch Register(rawValue: pointer.value) {
             case .seconds:
-                fields.second = BCD.decode(byte & 0x7F)
+                edit.fields.second = BCD.decode(byte & 0x7F)
                 halt = byte & DS1307Model.clockHalt != 0
-                secondsWritten = true
-            case .minutes: fields.minute = BCD.decode(byte & 0x7F)
-            case .hours: fields.hour = counter.decodeMaximHour(byte)
-            case .day: weekday = Int(byte & 0x07)
-            case .date: fields.date = BCD.decode(byte & 0x3F)
-            case .month: fields.month = BCD.decode(byte & 0x1F)
-            case .year: fields.year = BCD.decode(byte)
+                edit.secondsWritten = true
+            case .minutes: edit.fields.minute = BCD.decode(byte & 0x7F)
+            case .hours: edit.fields.hour = counter.decodeMaximHour(byte)
+            case .day: edit.weekday = Int(byte & 0x07)
+            case .date: edit.fields.date = BCD.decode(byte & 0x3F)
+            case .month: edit.fields.month = BCD.decode(byte & 0x1F)
+            case .year: edit.fields.year = BCD.decode(byte)
             case .control: control = byte & 0x93
             case nil: nvram[Int(pointer.value - DS1307Model.nvramRange.lowerBound)] = byte
             }
-            if pointer.value <= Register.year.rawValue { timeWritten = true }
+            if pointer.value <= Register.year.rawValue { edit.touched = true }
             pointer.advance()
         }
-        if timeWritten {
-            counter.set(fields, weekday: weekday, resetDivider: secondsWritten, at: clock)
-        }
+        edit.commit(to: &counter, at: clock)
         if let halt {
             counter.timekeeper.setRunning(!halt, at: clock)
         }

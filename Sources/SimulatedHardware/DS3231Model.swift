@@ -86,23 +86,20 @@ public final class DS3231Model: RealTimeClockModel {
     public func receive(_ bytes: [UInt8], at clock: UInt64) {
         guard let first = bytes.first else { return }
         pointer.value = first
-        var fields = counter.fields(at: clock)
-        var weekday = counter.weekday(at: clock)
-        var timeWritten = false
-        var secondsWritten = false
+        var edit = TimeEdit(counter, at: clock)
         for byte in bytes.dropFirst() {
             switch Register(rawValue: pointer.value) {
             case .seconds:
-                fields.second = BCD.decode(byte & 0x7F)
-                secondsWritten = true
-            case .minutes: fields.minute = BCD.decode(byte & 0x7F)
-            case .hours: fields.hour = counter.decodeMaximHour(byte)
-            case .day: weekday = Int(byte & 0x07)
-            case .date: fields.date = BCD.decode(byte & 0x3F)
+                edit.fields.second = BCD.decode(byte & 0x7F)
+                edit.secondsWritten = true
+            case .minutes: edit.fields.minute = BCD.decode(byte & 0x7F)
+            case .hours: edit.fields.hour = counter.decodeMaximHour(byte)
+            case .day: edit.weekday = Int(byte & 0x07)
+            case .date: edit.fields.date = BCD.decode(byte & 0x3F)
             case .monthCentury:
-                fields.month = BCD.decode(byte & 0x1F)
-                fields.century = Int(byte >> 7)
-            case .year: fields.year = BCD.decode(byte)
+                edit.fields.month = BCD.decode(byte & 0x1F)
+                edit.fields.century = Int(byte >> 7)
+            case .year: edit.fields.year = BCD.decode(byte)
             case .alarm1Seconds, .alarm1Minutes, .alarm1Hours, .alarm1Day, .alarm2Minutes, .alarm2Hours, .alarm2Day:
                 alarms[Int(pointer.value - Register.alarm1Seconds.rawValue)] = byte
             case .control:
@@ -118,12 +115,10 @@ public final class DS3231Model: RealTimeClockModel {
             case .temperatureMSB, .temperatureLSB, nil:
                 break
             }
-            if pointer.value <= Register.year.rawValue { timeWritten = true }
+            if pointer.value <= Register.year.rawValue { edit.touched = true }
             pointer.advance()
         }
-        if timeWritten {
-            counter.set(fields, weekday: weekday, resetDivider: secondsWritten, at: clock)
-        }
+        edit.commit(to: &counter, at: clock)
     }
 
     public func transmit(count: Int, at clock: UInt64) -> [UInt8] {

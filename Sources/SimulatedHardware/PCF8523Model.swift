@@ -92,10 +92,7 @@ public final class PCF8523Model: RealTimeClockModel {
     public func receive(_ bytes: [UInt8], at clock: UInt64) {
         guard let first = bytes.first else { return }
         pointer.value = first
-        var fields = counter.fields(at: clock)
-        var weekday = counter.weekday(at: clock)
-        var timeWritten = false
-        var secondsWritten = false
+        var edit = TimeEdit(counter, at: clock)
         for byte in bytes.dropFirst() {
             let register = Register(rawValue: pointer.value)
             switch register {
@@ -115,20 +112,20 @@ public final class PCF8523Model: RealTimeClockModel {
                     counter.timekeeper.set(chipNanoseconds: now * 1_000_000_000, at: clock)
                 }
             case .seconds:
-                fields.second = BCD.decode(byte & 0x7F)
+                edit.fields.second = BCD.decode(byte & 0x7F)
                 oscillatorStopFlag = byte & PCF8523Model.oscillatorStopped != 0
-                secondsWritten = true
-            case .minutes: fields.minute = BCD.decode(byte & 0x7F)
+                edit.secondsWritten = true
+            case .minutes: edit.fields.minute = BCD.decode(byte & 0x7F)
             case .hours:
                 if counter.twelveHour {
-                    fields.hour = BCD.decode(byte & 0x1F) % 12 + (byte & 0x20 != 0 ? 12 : 0)
+                    edit.fields.hour = BCD.decode(byte & 0x1F) % 12 + (byte & 0x20 != 0 ? 12 : 0)
                 } else {
-                    fields.hour = BCD.decode(byte & 0x3F)
+                    edit.fields.hour = BCD.decode(byte & 0x3F)
                 }
-            case .days: fields.date = BCD.decode(byte & 0x3F)
-            case .weekdays: weekday = Int(byte & 0x07)
-            case .months: fields.month = BCD.decode(byte & 0x1F)
-            case .years: fields.year = BCD.decode(byte)
+            case .days: edit.fields.date = BCD.decode(byte & 0x3F)
+            case .weekdays: edit.weekday = Int(byte & 0x07)
+            case .months: edit.fields.month = BCD.decode(byte & 0x1F)
+            case .years: edit.fields.year = BCD.decode(byte)
             case .offset:
                 registers[Int(pointer.value)] = byte
                 applyRate(at: clock)
@@ -138,13 +135,11 @@ public final class PCF8523Model: RealTimeClockModel {
                 break
             }
             if let register, (Register.seconds.rawValue...Register.years.rawValue).contains(register.rawValue) {
-                timeWritten = true
+                edit.touched = true
             }
             pointer.advance()
         }
-        if timeWritten {
-            counter.set(fields, weekday: weekday, resetDivider: secondsWritten, at: clock)
-        }
+        edit.commit(to: &counter, at: clock)
     }
 
     public func transmit(count: Int, at clock: UInt64) -> [UInt8] {

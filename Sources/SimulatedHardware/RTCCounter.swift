@@ -54,6 +54,25 @@ struct RTCCounter: Hashable, Sendable {
     }
 }
 
+/// The time registers one write transaction touched, applied together when it ends (the
+/// chips load their counters from the written registers at the STOP condition).
+struct TimeEdit {
+    var fields: RTCFields
+    var weekday: Int
+    var touched = false
+    var secondsWritten = false
+
+    init(_ counter: RTCCounter, at clock: UInt64) {
+        fields = counter.fields(at: clock)
+        weekday = counter.weekday(at: clock)
+    }
+
+    func commit(to counter: inout RTCCounter, at clock: UInt64) {
+        guard touched else { return }
+        counter.set(fields, weekday: weekday, resetDivider: secondsWritten, at: clock)
+    }
+}
+
 /// The chip seconds for a Unix time, for seeding a model with "now".
 public func chipSeconds(fromUnixSeconds unix: Int64) -> Int64 {
     unix - RTCCalendar.unixTimeOf2000
