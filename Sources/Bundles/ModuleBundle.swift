@@ -74,9 +74,17 @@ public enum ModuleBundle {
             let text = String(byte, radix: 16)
             return text.count == 1 ? "0" + text : text
         }.joined()
-        let manifestLength = Int(readUInt32(bytes, 18))
-        let wasmLength = Int(readUInt32(bytes, 22))
-        guard manifestLength <= maximumManifest else { throw Refusal("manifest of \(manifestLength) bytes is larger than the \(maximumManifest)-byte limit") }
+        // Bounded as UInt32 before becoming Int: on 32-bit ARM a hostile length would trap.
+        let rawManifest = readUInt32(bytes, 18)
+        let rawWasm = readUInt32(bytes, 22)
+        guard rawManifest <= UInt32(maximumManifest) else {
+            throw Refusal("manifest of \(rawManifest) bytes is larger than the \(maximumManifest)-byte limit")
+        }
+        guard rawWasm <= UInt32(maximumSize) else {
+            throw Refusal("module of \(rawWasm) bytes is larger than the \(maximumSize)-byte limit")
+        }
+        let manifestLength = Int(rawManifest)
+        let wasmLength = Int(rawWasm)
         let expected = headerSize + manifestLength + wasmLength + signatureSize
         guard expected == bytes.count else {
             throw Refusal(expected > bytes.count
