@@ -14,6 +14,8 @@ final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Send
     let authorized: AuthorizedKeys
     let log: @Sendable (String) -> Void
     private let failures = Atomic(0)
+    /// Whether this connection has logged in (checked by the login time limit).
+    let authenticated = Atomic(false)
     private let connection: Channel
 
     init(authorized: AuthorizedKeys, connection: Channel, log: @escaping @Sendable (String) -> Void) {
@@ -38,6 +40,7 @@ final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Send
         switch request.request {
         case .publicKey(let offered):
             if authorized.keys.contains(offered.publicKey) {
+                authenticated.store(true, ordering: .releasing)
                 responsePromise.succeed(.success)
             } else {
                 let text = String(openSSHPublicKey: offered.publicKey)

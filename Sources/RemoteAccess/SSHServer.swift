@@ -17,6 +17,8 @@ public final class SSHServer: Sendable {
     public let port: Int
     /// Connections open at once, at most.
     public static let maximumSessions = 8
+    /// Seconds a connection has to log in.
+    public static let loginSeconds: Int64 = 30
 
     /// Starts listening on `host:port` (port 0: any free one, see `port`).
     public init(
@@ -54,6 +56,11 @@ public final class SSHServer: Sendable {
                 }
                 channel.closeFuture.whenComplete { _ in sessions.leave() }
                 let delegate = AuthenticationDelegate(authorized: authorized, connection: channel, log: log)
+                // A connection that has not logged in within the limit is closed, so idle
+                // connections cannot hold every session slot.
+                channel.eventLoop.scheduleTask(in: .seconds(SSHServer.loginSeconds)) {
+                    if !delegate.authenticated.load(ordering: .acquiring) { channel.close(promise: nil) }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         NIOSSHHandler(

@@ -24,12 +24,18 @@ final class SessionHandler: ChannelInboundHandler {
         case exec
     }
 
+    static let maximumLine = 4096
+    static let maximumTypeAhead = 32
+
     private let agent: AgentRuntime
     private var mode = Mode.idle
     private var pty = false
     private var line: [UInt8] = []
     private var pending: [String] = []
     private var busy = false
+    /// A completion is being looked up; keys typed meanwhile wait in `heldInput`.
+    private var completing = false
+    private var heldInput: [UInt8] = []
     /// Ctrl-D or end of input arrived while a command ran: leave once the queue is done.
     private var closeWhenIdle = false
     private var pushed: [UInt8] = []
@@ -121,17 +127,30 @@ final class SessionHandler: ChannelInboundHandler {
             pushed += bytes
             if pushed.count > ModuleBundle.maximumSize {
                 pushed = []
+                mode = .idle
                 write(context.channel, "refused: bundle is larger than the \(ModuleBundle.maximumSize)-byte limit\n", stderr: true)
                 finish(context.channel, status: 1)
             }
         case .shell:
-            for byte in bytes { type(byte, channel: context.channel) }
+            feed(bytes, channel: context.channel)
         default:
             break
         }
     }
 
     // MARK: The line editor (we are the terminal driver when there is a pty)
+
+    /// Types `bytes` in order; from a Tab whose completion is being looked up on, the rest
+    /// waits, so a fast typist's Enter applies to the completed line.
+    private func feed(_ bytes: [UInt8], channel: Channel) {
+        for (index, byte) in bytes.enumerated() {
+            if completing {
+                heldInput += bytes[index...].prefix(max(0, SessionHandler.maximumLine - heldInput.count))
+                return
+            }
+            type(byte, channel: channel)
+        }
+    }
 
     private func type(_ byte: UInt8, channel: Channel) {
         if !escape.isEmpty || byte == 0x1B {
@@ -171,7 +190,8 @@ final class SessionHandler: ChannelInboundHandler {
         case 0x09:
             complete(channel)
         default:
-            guard byte >= 0x20 else { return }
+            // A line longer than any command is cut, not grown without end.
+            guard byte >= 0x20, line.count < SessionHandler.maximumLine else { return }
             line.append(byte)
             if pty { SessionHandler.send(channel, String(decoding: [byte], as: UTF8.self)) }
         }
@@ -191,13 +211,31 @@ final class SessionHandler: ChannelInboundHandler {
         if words.count <= 1 {
             candidates = agentConsoleGroups.map(\.name) + ["help", "exit"]
         } else if let dot = partial.firstIndex(of: ".") {
+            // Parameter names come from the running module, through the agent's loop: asked
+            // from a thread of its own, so the event loop (every session) never waits on it.
             let service = String(partial[..<dot])
-            // A quick question to the agent's loop (parameter names come from the running module).
-            let names = agent.perform { runtime in (try? runtime.parameters(of: service))?.map(\.parameter.name) ?? [] }
-            candidates = names.map { "\(service).\($0)" }
+            let agent = self.agent
+            let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
+            completing = true
+            spawnThread {
+                let names = agent.perform { runtime in (try? runtime.parameters(of: service))?.map(\.parameter.name) ?? [] }
+                channel.eventLoop.execute {
+                    let session = handler.value
+                    session.completing = false
+                    session.applyCompletion(partial, names.map { "\(service).\($0)" }, channel: channel)
+                    let held = session.heldInput
+                    session.heldInput = []
+                    session.feed(held, channel: channel)
+                }
+            }
+            return
         } else {
             candidates = agent.config.serviceOrder
         }
+        applyCompletion(partial, candidates, channel: channel)
+    }
+
+    private func applyCompletion(_ partial: String, _ candidates: [String], channel: Channel) {
         let matches = candidates.filter { $0.hasPrefix(partial) }
         guard matches.count == 1, let match = matches.first else { return }
         let rest = String(match.dropFirst(partial.count)) + " "
@@ -215,8 +253,15 @@ final class SessionHandler: ChannelInboundHandler {
             if busy { closeWhenIdle = true } else { finish(channel, status: 0) }
             return
         }
-        if !trimmed.isEmpty { history.append(trimmed) }
+        if !trimmed.isEmpty {
+            history.append(trimmed)
+            if history.count > 100 { history.removeFirst() }
+        }
         if busy {
+            guard pending.count < SessionHandler.maximumTypeAhead else {
+                write(channel, "(busy: type-ahead is full, '\(trimmed)' dropped)\n")
+                return
+            }
             pending.append(trimmed)
             return
         }
