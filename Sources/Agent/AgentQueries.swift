@@ -216,6 +216,3 @@ enum ModuleManifestPeek {
     }
 }
 
-extension ModuleParameter.Refusal {
-    var text: String { message }
-}

@@ -286,10 +286,12 @@ public final class AgentRuntime: @unchecked Sendable {
 
     /// The active version from the data partition, else the newest built-in one.
     private func locateModule(_ module: String) throws(ModuleRefusal) -> ([UInt8], String) {
-        if let version = store.history(of: module).last, store.installed(module, version: version) == nil {
+        // The history is read once: the active version and whether its file is still there.
+        let active = store.history(of: module).last.map { ($0, store.installed(module, version: $0)) }
+        if let (version, record) = active, record == nil {
             note("error", "\(module) \(version) is the active version but its file is gone; using the built-in version", service: nil)
         }
-        if let version = store.history(of: module).last, let record = store.installed(module, version: version) {
+        if let (_, stored) = active, let record = stored {
             do {
                 return (try FileSystem.read(record.path, limit: engine.limits.moduleBytes + 1), record.path)
             } catch {
@@ -393,13 +395,9 @@ public final class AgentRuntime: @unchecked Sendable {
         for service in services.values {
             for (index, input) in service.config.inputs.enumerated() where input == key {
                 // Through the mailbox, so one module's event never runs inside another's.
-                jobs(append: .reading(service: service.name, input: index, value: value))
+                post(.reading(service: service.name, input: index, value: value))
             }
         }
-    }
-
-    private func jobs(append job: Job) {
-        post(job)
     }
 
     private func startWatchers(_ service: Service) {

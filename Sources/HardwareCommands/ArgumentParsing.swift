@@ -1,4 +1,5 @@
 import Hardware
+import HardwareTools
 
 /// Parsers shared by the hardware commands; each failure names what was expected.
 enum ArgumentParsing {
@@ -22,6 +23,14 @@ enum ArgumentParsing {
             throw CommandFailure("register '\(text)' is not 0x00-0xff", exitStatus: 2)
         }
         return UInt8(value)
+    }
+
+    /// `b` (byte) or `w` (word), as i2cget and i2cset take them.
+    static func width(_ text: String) throws -> I2CTool.Width {
+        guard let width = I2CTool.Width(rawValue: text) else {
+            throw CommandFailure("--width must be b or w", exitStatus: 2)
+        }
+        return width
     }
 
     static func value(_ text: String) throws -> Int {

@@ -42,9 +42,7 @@ public struct I2CCommand: ParsableCommand {
             try options.check(context)
             let number = try ArgumentParsing.bus(bus)
             let target = try ArgumentParsing.address(address, bus: number)
-            guard let mode = I2CTool.Width(rawValue: width) else {
-                throw CommandFailure("--width must be b or w", exitStatus: 2)
-            }
+            let mode = try ArgumentParsing.width(width)
             let value = try I2CTool(backend: context.backend).get(
                 bus: number, address: target, register: try register.map(ArgumentParsing.register), width: mode)
             let text = hex(value, digits: mode == .byte ? 2 : 4)
@@ -67,9 +65,7 @@ public struct I2CCommand: ParsableCommand {
             try options.check(context)
             let number = try ArgumentParsing.bus(bus)
             let target = try ArgumentParsing.address(address, bus: number)
-            guard let mode = I2CTool.Width(rawValue: width) else {
-                throw CommandFailure("--width must be b or w", exitStatus: 2)
-            }
+            let mode = try ArgumentParsing.width(width)
             try I2CTool(backend: context.backend).set(
                 bus: number, address: target, register: try ArgumentParsing.register(register),
                 value: try ArgumentParsing.value(value), width: mode)
