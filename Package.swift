@@ -35,6 +35,11 @@ let package = Package(
             providers: [.apt(["libgpiod-dev"])]
         ),
         .systemLibrary(name: "CLinux"),
+        .systemLibrary(
+            name: "CUBootEnv",
+            pkgConfig: "libubootenv",
+            providers: [.apt(["libubootenv-dev"])]
+        ),
         .target(name: "LinuxHardware", dependencies: ["Hardware", "CI2C", "CGPIOD", "CLinux"]),
         .target(name: "ThreadSupport"),
         .target(name: "SimulatedHardware", dependencies: ["Hardware", "ThreadSupport"]),
@@ -47,6 +52,10 @@ let package = Package(
             dependencies: ["Boards", "Manifests", "ModuleABI", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "Manifests", dependencies: ["Hardware", "JSON", "ModuleABI"]),
+        .target(
+            name: "Firmware",
+            dependencies: ["Boards", "Bundles", "CUBootEnv", "JSON", "Manifests", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "ModuleHost", dependencies: ["Hardware", "Manifests", "ModuleABI"]),
         // The module SDK, natively; WasmGlue is compiled only into wasm builds.
         .target(name: "ModuleSDK", exclude: ["WasmGlue"]),
@@ -66,21 +75,21 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "Boards", "Bundles", "Hardware", "JSON", "Manifests", "ModuleABI", "ModuleHost", "ModuleRuntime", "Supervision",
-                "ThreadSupport",
+                "Boards", "Bundles", "Firmware", "Hardware", "JSON", "Manifests", "ModuleABI", "ModuleHost", "ModuleRuntime",
+                "Supervision", "ThreadSupport",
             ]
         ),
         .target(
             name: "AgentCommands",
             dependencies: [
-                "Agent", "Boards", "HardwareCommands", "JSON",
+                "Agent", "Boards", "Firmware", "HardwareCommands", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "RemoteAccess",
             dependencies: [
-                "Agent", "AgentCommands", "Boards", "Bundles", "HardwareCommands", "ThreadSupport",
+                "Agent", "AgentCommands", "Boards", "Bundles", "Firmware", "HardwareCommands", "ThreadSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSH", package: "swift-nio-ssh"), .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -113,7 +122,7 @@ let package = Package(
             name: "midflightd",
             dependencies: [
                 "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware", "LinuxHardware", "Agent",
-                "AgentCommands", "ThreadSupport", "Bundles", "RemoteAccess",
+                "AgentCommands", "ThreadSupport", "Bundles", "CLinux", "Firmware", "RemoteAccess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

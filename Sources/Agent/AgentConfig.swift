@@ -22,45 +22,49 @@ public struct AgentConfig: Sendable {
     public let moduleFolders: [String]
     public let services: [String: Service]
     public let supervisor: SupervisorSpec
+    /// The firmware health gate (defaults when the config has no `firmware` section).
+    public let firmware: FirmwareManager.Settings
 
     /// Start order: the supervision tree's order.
     public var serviceOrder: [String] { supervisor.services }
 
-    public static func load(_ path: String) throws(JSONReader.Problem) -> AgentConfig {
+    /// Loads a config file. `root`, when given, is where the firmware image's root
+    /// filesystem is (the simulated board's unpacked slot): absolute module folders are in it.
+    public static func load(_ path: String, root: String? = nil) throws(JSONReader.Problem) -> AgentConfig {
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.read(path, limit: 1 << 20)
         } catch {
             throw JSONReader.Problem(file: path, path: "", message: error.reason)
         }
-        return try parse(bytes, file: path)
+        return try parse(bytes, file: path, root: root)
     }
 
-    public static func parse(_ bytes: [UInt8], file: String) throws(JSONReader.Problem) -> AgentConfig {
+    public static func parse(_ bytes: [UInt8], file: String, root: String? = nil) throws(JSONReader.Problem) -> AgentConfig {
         let document: JSONValue
         do {
             document = try JSONParser.parse(bytes)
         } catch {
             throw JSONReader.Problem(file: file, path: "", message: "not valid JSON: \(error)")
         }
-        let root = JSONReader(file: file, value: document)
-        try root.onlyMembers(["board", "modules", "services", "supervisor"])
-        let board = try root.required("board").string()
+        let reader = JSONReader(file: file, value: document)
+        try reader.onlyMembers(["board", "modules", "services", "supervisor", "firmware"])
+        let board = try reader.required("board").string()
         let folder = FileSystem.parent(file)
         var moduleFolders: [String] = []
-        for entry in try root.optional("modules")?.array() ?? [] {
+        for entry in try reader.optional("modules")?.array() ?? [] {
             let path = try entry.string()
-            moduleFolders.append(path.hasPrefix("/") ? path : folder + "/" + path)
+            moduleFolders.append(path.hasPrefix("/") ? (root ?? "") + path : folder + "/" + path)
         }
 
         var services: [String: Service] = [:]
-        for (name, reader) in try root.required("services").members() {
+        for (name, reader) in try reader.required("services").members() {
             guard isServiceName(name) else {
                 throw reader.problem("service names are lower-case letters, digits and '-' (1-32 characters)")
             }
             services[name] = try parseService(name, reader)
         }
-        let supervisorField = try root.required("supervisor")
+        let supervisorField = try reader.required("supervisor")
         let supervisor = try parseSupervisor(supervisorField, name: "root", services: services)
         var supervisorNames: [String] = []
         func collect(_ spec: SupervisorSpec) {
@@ -88,7 +92,21 @@ public struct AgentConfig: Sendable {
                 }
             }
         }
-        return AgentConfig(file: file, board: board, moduleFolders: moduleFolders, services: services, supervisor: supervisor)
+        var firmware = FirmwareManager.Settings()
+        if let field = try reader.optional("firmware") {
+            try field.onlyMembers(["healthWindowSeconds", "validationDeadlineSeconds", "autoValidate"])
+            firmware.healthWindowSeconds = try field.optional("healthWindowSeconds")?.number() ?? firmware.healthWindowSeconds
+            firmware.validationDeadlineSeconds =
+                try field.optional("validationDeadlineSeconds")?.number() ?? firmware.validationDeadlineSeconds
+            firmware.autoValidate = try field.optional("autoValidate")?.bool() ?? firmware.autoValidate
+            guard firmware.healthWindowSeconds >= 0, firmware.validationDeadlineSeconds > firmware.healthWindowSeconds,
+                firmware.validationDeadlineSeconds <= 86_400
+            else {
+                throw field.problem("validationDeadlineSeconds must be longer than healthWindowSeconds (and at most a day)")
+            }
+        }
+        return AgentConfig(
+            file: file, board: board, moduleFolders: moduleFolders, services: services, supervisor: supervisor, firmware: firmware)
     }
 
     static func isServiceName(_ text: String) -> Bool {

@@ -23,6 +23,11 @@ public final class AgentRuntime: @unchecked Sendable {
     /// Keys whose signed bundles may be pushed.
     public let trustedKeys: TrustStore
     let engine: ModuleEngine
+    /// The A/B firmware side, on boards with slots; set before `start`.
+    public var firmware: FirmwareManager?
+    /// Reboots the board (on the simulated board: the bootloader model, then a fresh
+    /// agent); set before `start` by whoever owns the process.
+    public var rebootAction: (@Sendable (String) -> Void)?
 
     // Loop-thread state.
     var services: [String: Service] = [:]

@@ -28,38 +28,12 @@ public final class DataStore: @unchecked Sendable {
         }
     }
 
-    /// Writes `bytes` to `path` atomically.
+    /// Writes `bytes` to `path` atomically (see `FileSystem.writeAtomically`).
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(Failure) {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Failure(description: "cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                unlink(temporary)
-                throw Failure(description: "cannot write \(temporary): \(reason)")
-            }
-            offset += written
-        }
-        // Data on disk before the rename makes it visible; the folder after, so the rename survives.
-        guard fsync(fd) == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            unlink(temporary)
-            throw Failure(description: "cannot sync \(temporary): \(reason)")
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            throw Failure(description: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
-        }
-        let directory = open(FileSystem.parent(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
+        do {
+            try FileSystem.writeAtomically(bytes, to: path)
+        } catch {
+            throw Failure(description: "cannot write \(error)")
         }
     }
 

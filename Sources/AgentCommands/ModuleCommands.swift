@@ -117,5 +117,5 @@ public let agentConsoleGroups: [(name: String, command: any ParsableCommand.Type
     ("services", ServicesCommand.self), ("status", StatusCommand.self), ("watch", WatchCommand.self), ("restart", RestartCommand.self),
     ("stop", StopCommand.self), ("start", StartCommand.self), ("params", ParamsCommand.self), ("set", SetCommand.self),
     ("get", GetCommand.self), ("log", LogCommand.self), ("modules", ModulesCommand.self), ("module", ModuleAgentCommand.self),
-    ("time", TimeCommand.self),
+    ("time", TimeCommand.self), ("fw", FirmwareAgentCommand.self), ("reboot", RebootCommand.self),
 ] + ConsoleInterpreter.hardwareGroups

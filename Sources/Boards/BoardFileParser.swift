@@ -16,7 +16,7 @@ public enum BoardFileParser {
             throw JSONReader.Problem(file: file, path: "", message: "not valid JSON: \(error)")
         }
         let root = JSONReader(file: file, value: document)
-        try root.onlyMembers(["name", "description", "backend", "i2c", "gpio", "bootEnv"])
+        try root.onlyMembers(["name", "description", "backend", "i2c", "gpio", "bootEnv", "firmware"])
         let name = try root.required("name").string()
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw try root.required("name").problem("expected a name of letters, digits, '-' and '_'")
@@ -58,6 +58,27 @@ public enum BoardFileParser {
             bootEnv = path
         }
 
+        var firmware: BoardDescription.Firmware?
+        if let field = try root.optional("firmware") {
+            try field.onlyMembers(["slots", "slotSize", "envSize"])
+            let slotsField = try field.required("slots")
+            try slotsField.onlyMembers(["a", "b"])
+            var slots: [String: String] = [:]
+            for name in ["a", "b"] {
+                let path = try slotsField.required(name).string()
+                guard !path.isEmpty, !path.split(separator: "/").contains("..") else {
+                    throw try slotsField.required(name).problem("expected a device or a file name")
+                }
+                slots[name] = path
+            }
+            guard slots["a"] != slots["b"] else { throw slotsField.problem("slots a and b are the same device") }
+            let slotSize = try field.optional("slotSize")?.integer(in: 4096...(1 << 40))
+            if simulated, slotSize == nil { throw field.problem("a simulated board's slots are files: give slotSize") }
+            let environmentSize = try field.optional("envSize")?.integer(in: 1024...(1 << 20)) ?? 0x4000
+            if bootEnv == nil, !simulated { throw field.problem("a Linux board with slots needs bootEnv (its fw_env.config)") }
+            firmware = BoardDescription.Firmware(slots: slots, slotSize: slotSize, environmentSize: environmentSize)
+        }
+
         var lineNames: [String: [Int: String]] = [:]
         for chip in chips {
             lineNames[chip.name] = Dictionary(uniqueKeysWithValues: chip.lines.compactMap { line in line.name.map { (line.offset, $0) } })
@@ -68,7 +89,7 @@ public enum BoardFileParser {
             : .linux(buses: buses.map(\.number), chips: chips.map(\.name))
         return BoardDescription(
             name: name, summary: summary, folder: folder, backend: backend, bootEnvironmentConfig: bootEnv,
-            lineNames: lineNames)
+            firmware: firmware, lineNames: lineNames)
     }
 
     private static func parseBus(_ reader: JSONReader, simulated: Bool) throws(JSONReader.Problem) -> SimulatedBoardSpec.Bus {

@@ -32,6 +32,55 @@ public enum FileSystem {
         }
     }
 
+    /// Writes `bytes` to `path` so that a power cut leaves the old or the new file: temp
+    /// file, fsync, rename, fsync of the folder.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(Failure) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(path: temporary, reason: String(cString: strerror(errno))) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                unlink(temporary)
+                throw Failure(path: temporary, reason: reason)
+            }
+            offset += written
+        }
+        // Data on disk before the rename makes it visible; the folder after, so the rename survives.
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            unlink(temporary)
+            throw Failure(path: temporary, reason: "sync: " + reason)
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            throw Failure(path: path, reason: "rename: " + String(cString: strerror(errno)))
+        }
+        let directory = open(parent(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+    }
+
+    /// Removes `path` and, if it is a folder, everything in it (symbolic links are
+    /// removed, not followed). A missing path is not an error.
+    public static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if info.st_mode & S_IFMT == S_IFDIR {
+            for name in list(path) { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

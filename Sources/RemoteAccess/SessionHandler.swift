@@ -4,6 +4,7 @@ import Glibc
 import Agent
 import AgentCommands
 import Bundles
+import Firmware
 import HardwareCommands
 import NIOCore
 import NIOSSH
@@ -21,6 +22,10 @@ final class SessionHandler: ChannelInboundHandler {
         case idle
         case shell
         case push(allowDowngrade: Bool)
+        /// `fwup`: a firmware bundle streamed straight into the other slot.
+        case firmware(FirmwareInstaller, reboot: Bool)
+        /// After a refusal: the rest of the input is read and dropped.
+        case draining
         case exec
     }
 
@@ -67,6 +72,7 @@ final class SessionHandler: ChannelInboundHandler {
             mode = .shell
             reply(context, request.wantReply, success: true)
             write(context.channel, "Midflight console on \(agent.config.board). Type help; Ctrl-D leaves.\n")
+            if let firmware = agent.firmware { write(context.channel, firmware.banner() + "\n") }
             prompt(context.channel)
         case let request as SSHChannelRequestEvent.ExecRequest:
             mode = .exec
@@ -77,10 +83,25 @@ final class SessionHandler: ChannelInboundHandler {
             if words.first == "module-push" {
                 mode = .push(allowDowngrade: words.contains("--allow-downgrade"))
                 reply(context, request.wantReply, success: true)
+            } else if words.first == "fwup" {
+                reply(context, request.wantReply, success: true)
+                guard let firmware = agent.firmware else {
+                    mode = .draining
+                    write(context.channel, "refused: this board has no firmware slots\n", stderr: true)
+                    finish(context.channel, status: 1)
+                    return
+                }
+                do {
+                    mode = .firmware(try firmware.beginInstall(), reboot: words.contains("--reboot"))
+                } catch {
+                    mode = .draining
+                    write(context.channel, "refused: \(error)\n", stderr: true)
+                    finish(context.channel, status: 1)
+                }
             } else {
                 // Refuse what we do not serve (sftp: scp will not work; use ssh -s).
                 reply(context, request.wantReply, success: false)
-                write(context.channel, "unknown subsystem '\(request.subsystem)'; this device serves module-push\n", stderr: true)
+                write(context.channel, "unknown subsystem '\(request.subsystem)'; this device serves module-push and fwup\n", stderr: true)
                 finish(context.channel, status: 1)
             }
         case let request as SSHChannelRequestEvent.EnvironmentRequest:
@@ -108,6 +129,20 @@ final class SessionHandler: ChannelInboundHandler {
                         SessionHandler.close(channel, status: outcome.1)
                     }
                 }
+            case .firmware(let installer, let reboot):
+                mode = .idle
+                let firmware = agent.firmware
+                do {
+                    try installer.finish()
+                    firmware?.endInstall(installer)
+                    write(context.channel, installer.phase.description + "\n")
+                    finish(context.channel, status: 0)
+                    if reboot, let action = agent.rebootAction { action("fwup --reboot") }
+                } catch {
+                    firmware?.endInstall(installer)
+                    write(context.channel, "refused: \(error)\n", stderr: true)
+                    finish(context.channel, status: 1)
+                }
             case .shell:
                 if busy { closeWhenIdle = true } else { finish(context.channel, status: 0) }
             default:
@@ -129,6 +164,17 @@ final class SessionHandler: ChannelInboundHandler {
                 pushed = []
                 mode = .idle
                 write(context.channel, "refused: bundle is larger than the \(ModuleBundle.maximumSize)-byte limit\n", stderr: true)
+                finish(context.channel, status: 1)
+            }
+        case .firmware(let installer, _):
+            // Written here, on the event loop: a block at a time, so memory stays bounded and
+            // a slow slot slows the sender down (TCP backpressure) instead of queueing.
+            do {
+                try installer.feed(bytes[...])
+            } catch {
+                agent.firmware?.endInstall(installer)
+                mode = .draining
+                write(context.channel, "refused: \(error)\n", stderr: true)
                 finish(context.channel, status: 1)
             }
         case .shell:

@@ -5,13 +5,16 @@ import Agent
 import AgentCommands
 import ArgumentParser
 import Boards
+import CLinux
 import Bundles
+import Firmware
 import RemoteAccess
 import Hardware
 import HardwareCommands
 import LinuxHardware
 import SimulatedHardware
 import Synchronization
+import ThreadSupport
 
 /// Set by SIGINT: stops the running console command, never the agent.
 let interruptRequested = Atomic<Bool>(false)
@@ -74,11 +77,37 @@ struct AgentCommand: ParsableCommand {
         if simulate, let description = boardDescription, case .linux = description.backend {
             throw fail("--simulate needs a simulated board; \(description.name) is a Linux board")
         }
-        let configPath = config ?? (simulate ? (boardDescription?.folder ?? "board/sim") + "/agent.json" : "/etc/midflight/agent.json")
+        let store: DataStore
+        do {
+            store = try DataStore(root: dataDir ?? (simulate ? ".midflight-sim" : "/data/midflight"))
+        } catch {
+            throw fail("\(error)")
+        }
+        // A simulated board with slots is powered on: its bootloader model picks the slot.
+        var simulatedBoot: SimulatedBoot?
+        if simulate, let description = boardDescription, description.firmware != nil {
+            do {
+                simulatedBoot = try SimulatedBoot.powerOn(board: description, dataDirectory: store.root)
+            } catch {
+                throw fail("\(error)")
+            }
+            Terminal.writeError("midflightd: \(simulatedBoot?.message ?? "")")
+        }
+        var configPath = config ?? (simulate ? (boardDescription?.folder ?? "board/sim") + "/agent.json" : "/etc/midflight/agent.json")
+        var configRoot: String?
+        if config == nil, let boot = simulatedBoot, let description = boardDescription {
+            do {
+                configPath = try boot.configPath(board: description)
+                configRoot = boot.root
+            } catch {
+                Self.panic("\(error)", dataDirectory: store.root)
+            }
+        }
         let agentConfig: AgentConfig
         do {
-            agentConfig = try AgentConfig.load(configPath)
+            agentConfig = try AgentConfig.load(configPath, root: configRoot)
         } catch {
+            if configRoot != nil { Self.panic("\(error)", dataDirectory: store.root) }
             throw fail("\(error)")
         }
         if boardDescription == nil {
@@ -99,20 +128,37 @@ struct AgentCommand: ParsableCommand {
         } else {
             time = LinuxSystemTime()
         }
-        let store: DataStore
-        do {
-            store = try DataStore(root: dataDir ?? (simulate ? ".midflight-sim" : "/data/midflight"))
-        } catch {
-            throw fail("\(error)")
-        }
         let log = LogBook(echo: { Terminal.writeError($0) })
         let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
         for problem in trust.problems { Terminal.writeError("midflightd: ignoring \(problem)") }
         let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
+        let firmware: FirmwareManager?
+        do {
+            firmware = try firmwareManager(
+                board: boardDescription, boot: simulatedBoot, config: agentConfig, store: store, trust: trust, log: log)
+        } catch {
+            throw fail("\(error)")
+        }
+        agent.firmware = firmware
+        let running = RunningServer()
+        agent.rebootAction = { reason in
+            // Off the caller's thread: a console command or the health gate asks, then returns.
+            spawnThread {
+                firmware?.stopWatching()
+                running.server?.shutdown()
+                agent.shutdown()
+                Terminal.writeError("midflightd: rebooting (\(reason))")
+                if simulate { Self.restartProcess() }
+                Self.rebootBoard()
+            }
+        }
         // Ctrl-C interrupts the current console command; it does not stop the agent.
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
         agent.start()
-        var server: SSHServer?
+        if let firmware {
+            Terminal.writeError("midflightd: \(firmware.banner())")
+            firmware.watchTrial(of: agent)
+        }
         if !noSSH {
             let home = FileSystem.environment("HOME") ?? "/root"
             let keys = authorizedKeys ?? (simulate ? home + "/.ssh/authorized_keys" : "/etc/midflight/authorized_keys")
@@ -120,10 +166,10 @@ struct AgentCommand: ParsableCommand {
             guard (0...65535).contains(port) else { throw fail("--ssh-port must be 0-65535") }
             if FileSystem.exists(keys) {
                 do {
-                    server = try SSHServer(
+                    running.server = try SSHServer(
                         agent: agent, host: sshAddress ?? (simulate ? "127.0.0.1" : "0.0.0.0"), port: port,
                         authorizedKeysFile: keys, dataDirectory: store.root)
-                    Terminal.writeError("midflightd: SSH on port \(server?.port ?? port) for the keys in \(keys)")
+                    Terminal.writeError("midflightd: SSH on port \(running.server?.port ?? port) for the keys in \(keys)")
                 } catch {
                     Terminal.writeError("midflightd: SSH not started: \(error)")
                 }
@@ -155,9 +201,81 @@ struct AgentCommand: ParsableCommand {
             if trimmed == "exit" || trimmed == "quit" { break }
             _ = interpreter.execute(trimmed)
         }
-        server?.shutdown()
+        firmware?.stopWatching()
+        running.server?.shutdown()
         agent.shutdown()
     }
+}
+
+extension AgentCommand {
+    /// The firmware side, on a board with slots: the slot running is the one the simulated
+    /// bootloader picked, or on a real board the kernel command line's `midflight.slot=`
+    /// (the boot environment's `boot_slot` if absent).
+    func firmwareManager(
+        board: BoardDescription, boot: SimulatedBoot?, config: AgentConfig, store: DataStore, trust: TrustStore, log: LogBook
+    ) throws(FirmwareRefusal) -> FirmwareManager? {
+        let layout: FirmwareLayout
+        let slot: FirmwareSlot
+        if let boot {
+            layout = boot.layout
+            slot = boot.slot
+        } else if !simulate,
+            let found = try FirmwareLayout.forBoard(board, dataDirectory: store.root, factoryVersion: FirmwareManager.factoryVersion)
+        {
+            layout = found
+            let commandLine = String(decoding: (try? FileSystem.read("/proc/cmdline", limit: 4096)) ?? [], as: UTF8.self)
+            if let word = commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("midflight.slot=") }),
+                let named = FirmwareSlot(rawValue: String(word.dropFirst("midflight.slot=".count)))
+            {
+                slot = named
+            } else {
+                do {
+                    slot = BootVariables.slot(try layout.environment.variables())
+                } catch {
+                    throw FirmwareRefusal(error.description)
+                }
+            }
+        } else {
+            return nil
+        }
+        return try FirmwareManager(
+            board: board.name, layout: layout, runningSlot: slot, settings: config.firmware, dataDirectory: store.root,
+            trusted: trust, log: log)
+    }
+
+    /// The simulated kernel cannot run the slot: note why for the revert report, and reboot.
+    static func panic(_ reason: String, dataDirectory: String) -> Never {
+        Terminal.writeError("midflightd: boot failed: \(reason); rebooting")
+        let path = dataDirectory + "/firmware.json"
+        if var journal = try? FirmwareJournal.load(path) {
+            journal.trialFailure = "boot failed: \(reason)"
+            try? journal.save(path)
+        }
+        restartProcess()
+    }
+
+    /// A reboot of the simulated board: the process starts over (same pid, arguments and
+    /// standard streams), which runs the bootloader model again.
+    static func restartProcess() -> Never {
+        var arguments = CommandLine.arguments.map { strdup($0) }
+        arguments.append(nil)
+        execv("/proc/self/exe", &arguments)
+        Terminal.writeError("midflightd: cannot restart: \(String(cString: strerror(errno)))")
+        Glibc.exit(1)
+    }
+
+    /// A real board's reboot: data to disk first, then the kernel's restart.
+    static func rebootBoard() -> Never {
+        sync()
+        _ = midflight_reboot()
+        Terminal.writeError("midflightd: reboot failed: \(String(cString: strerror(errno))); exiting so the service manager restarts us")
+        Glibc.exit(1)
+    }
+}
+
+/// The SSH server once started, for the reboot path to stop it.
+final class RunningServer: @unchecked Sendable {
+    var server: SSHServer?
 }
 
 extension String {

@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 import HardwareCommands
 
@@ -7,7 +8,7 @@ struct Midflightd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "midflightd",
         abstract: "Midflight's board agent.",
-        version: "0.1.0",
+        version: AgentVersion.current.description,
         subcommands: [AgentCommand.self, I2CCommand.self, GPIOCommand.self],
         defaultSubcommand: AgentCommand.self)
 }

@@ -1,0 +1,290 @@
+import Boards
+import Bundles
+import Firmware
+import Manifests
+import ThreadSupport
+
+/// The agent's side of A/B updates: which slot it runs from and whether on trial; the
+/// health gate that validates a trial boot or reboots so the bootloader falls back; the
+/// detection and report of a revert; installs (one at a time), `fw validate` and
+/// `fw revert`. The boot environment is the truth; the journal adds the why.
+public final class FirmwareManager: @unchecked Sendable {
+    /// The health gate's settings, from the agent config's `firmware` section.
+    public struct Settings: Hashable, Sendable {
+        public var healthWindowSeconds: Double
+        public var validationDeadlineSeconds: Double
+        public var autoValidate: Bool
+
+        public init(healthWindowSeconds: Double = 30, validationDeadlineSeconds: Double = 300, autoValidate: Bool = true) {
+            self.healthWindowSeconds = healthWindowSeconds
+            self.validationDeadlineSeconds = validationDeadlineSeconds
+            self.autoValidate = autoValidate
+        }
+    }
+
+    /// What `fw status` shows.
+    public struct Status: Hashable, Sendable {
+        public enum Validation: String, Sendable {
+            case validated
+            case onTrial = "on trial"
+        }
+
+        public let slot: FirmwareSlot
+        public let version: String
+        public let validation: Validation
+        public let otherSlotState: String
+        public let otherSlotVersion: String?
+        /// An installed update waiting for a reboot into it.
+        public let pendingReboot: Bool
+        public let bootCount: String
+        public let securityVersion: String
+        /// The last update's outcome, e.g. "reverted from B 1.1.0: flow failed …".
+        public let lastOutcome: String?
+        /// While on trial: what the health gate is waiting for.
+        public let gate: String?
+    }
+
+    public static let factoryVersion = "1.0.0"
+
+    public let board: String
+    public let layout: FirmwareLayout
+    public let runningSlot: FirmwareSlot
+    public let settings: Settings
+    let journalPath: String
+    let trusted: TrustStore
+    let log: LogBook
+    /// The agent's clock, for log times.
+    let clock: @Sendable () -> UInt64
+    private let lock = ConditionLock()
+    /// Guarded by `lock`.
+    private var installing = false
+    private var gate: HealthGate?
+    private var gateNote: String?
+    private var watching = false
+    /// Asked to reboot the board (the health gate's deadline, `reboot`, `fw revert`).
+    public var reboot: (@Sendable (String) -> Void)?
+
+    /// Reads the environment and journal at boot: detects and records a revert, and
+    /// clears an install the bootloader already fell back from.
+    public init(
+        board: String, layout: FirmwareLayout, runningSlot: FirmwareSlot, settings: Settings, dataDirectory: String,
+        trusted: TrustStore, log: LogBook, clock: @escaping @Sendable () -> UInt64 = { monotonicNanoseconds() }
+    ) throws(FirmwareRefusal) {
+        self.clock = clock
+        self.board = board
+        self.layout = layout
+        self.runningSlot = runningSlot
+        self.settings = settings
+        journalPath = dataDirectory + "/firmware.json"
+        self.trusted = trusted
+        self.log = log
+        let variables = try environment()
+        var journal = try FirmwareJournal.load(journalPath)
+        let trialSlot = FirmwareSlot.allCases.first { BootVariables.state(of: $0, in: variables) == .trial }
+        if let trialSlot, trialSlot != runningSlot {
+            // The bootloader booted the other slot while this one was on trial: a revert.
+            let version = variables[trialSlot.versionVariable] ?? journal.pending?.version ?? "?"
+            let reason = journal.trialFailure ?? "the bootloader fell back after \(variables[BootVariables.bootLimit] ?? "1") unvalidated boot(s)"
+            try store([(trialSlot.stateVariable, SlotState.bad.rawValue)])
+            journal.last = .init(result: .reverted, slot: trialSlot, version: version, reason: reason)
+            journal.pending = nil
+            journal.trialFailure = nil
+            try journal.save(journalPath)
+            log.add("error", "firmware: reverted from slot \(trialSlot) (\(version)) to slot \(runningSlot): \(reason)", service: nil, at: clock())
+        }
+    }
+
+    /// Whether this boot is a trial the health gate must pass.
+    public func isOnTrial() throws(FirmwareRefusal) -> Bool {
+        let variables = try environment()
+        return variables[BootVariables.upgradeAvailable] == "1" && BootVariables.slot(variables) == runningSlot
+            && BootVariables.state(of: runningSlot, in: variables) == .trial
+    }
+
+    public func status() throws(FirmwareRefusal) -> Status {
+        let variables = try environment()
+        let journal = try FirmwareJournal.load(journalPath)
+        let onTrial = try isOnTrial()
+        let other = runningSlot.other
+        let outcome = journal.last.map { last in
+            last.result == .validated
+                ? "validated slot \(last.slot) (\(last.version)): \(last.reason)"
+                : "reverted from slot \(last.slot) (\(last.version)): \(last.reason)"
+        }
+        let gateText: String? = lock.withLock { onTrial ? (gateNote ?? "waiting for the services") : nil }
+        return Status(
+            slot: runningSlot, version: variables[runningSlot.versionVariable] ?? "?",
+            validation: onTrial ? .onTrial : .validated,
+            otherSlotState: BootVariables.state(of: other, in: variables)?.rawValue ?? "empty",
+            otherSlotVersion: variables[other.versionVariable],
+            pendingReboot: BootVariables.slot(variables) != runningSlot,
+            bootCount: variables[BootVariables.bootCount] ?? "0",
+            securityVersion: variables[BootVariables.securityVersion] ?? "0",
+            lastOutcome: outcome, gate: gateText)
+    }
+
+    /// One line for the login banner: slot, version, validation.
+    public func banner() -> String {
+        guard let status = try? status() else { return "firmware: boot environment unreadable" }
+        var text = "firmware \(status.version) in slot \(status.slot), \(status.validation.rawValue)"
+        if status.pendingReboot { text += "; slot \(status.slot.other) installed, reboot to try it" }
+        if let outcome = status.lastOutcome, status.validation == .validated, outcome.hasPrefix("reverted") { text += "; " + outcome }
+        return text
+    }
+
+    // MARK: Validation
+
+    /// Commits the trial: one store that disarms the bootloader's count, marks this slot
+    /// good and raises the anti-rollback counter to its security version.
+    public func validate(reason: String) throws(FirmwareRefusal) {
+        guard try isOnTrial() else { throw FirmwareRefusal("slot \(runningSlot) is already validated") }
+        let variables = try environment()
+        let floor = Int(variables[BootVariables.securityVersion] ?? "0") ?? 0
+        let security = max(floor, Int(variables[FirmwareInstaller.securityVariable(runningSlot)] ?? "0") ?? 0)
+        try store([
+            (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0"),
+            (runningSlot.stateVariable, SlotState.good.rawValue), (BootVariables.securityVersion, String(security)),
+        ])
+        var journal = try FirmwareJournal.load(journalPath)
+        let version = variables[runningSlot.versionVariable] ?? "?"
+        journal.last = .init(result: .validated, slot: runningSlot, version: version, reason: reason)
+        journal.pending = nil
+        journal.trialFailure = nil
+        try journal.save(journalPath)
+        lock.withLock {
+            gate = nil
+            gateNote = nil
+        }
+        log.add("info", "firmware: slot \(runningSlot) (\(version)) validated: \(reason)", service: nil, at: clock())
+    }
+
+    /// Switches the next boot to the other slot, which must be good (a validated earlier
+    /// firmware). Does not reboot.
+    public func revert() throws(FirmwareRefusal) -> FirmwareSlot {
+        let variables = try environment()
+        let other = runningSlot.other
+        guard BootVariables.state(of: other, in: variables) == .good else {
+            throw FirmwareRefusal("slot \(other) holds no validated firmware (\(variables[other.stateVariable] ?? "empty")); nothing to revert to")
+        }
+        try store([(BootVariables.bootSlot, other.rawValue), (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0")])
+        log.add("warning", "firmware: next boot from slot \(other) (\(variables[other.versionVariable] ?? "?")), by request", service: nil, at: clock())
+        return other
+    }
+
+    // MARK: Installs
+
+    /// A fresh installer into the other slot; one install at a time.
+    public func beginInstall() throws(FirmwareRefusal) -> FirmwareInstaller {
+        try lock.withLock { () throws(FirmwareRefusal) in
+            guard !installing else { throw FirmwareRefusal("another firmware install is running") }
+            installing = true
+        }
+        return FirmwareInstaller(
+            target: .init(board: board, layout: layout, runningSlot: runningSlot, trusted: trusted, agentVersion: AgentVersion.current))
+    }
+
+    /// Ends an install begun with `beginInstall`; a committed one is journaled.
+    public func endInstall(_ installer: FirmwareInstaller) {
+        lock.withLock { installing = false }
+        if case .committed(let slot) = installer.phase, let manifest = installer.manifest {
+            var journal = (try? FirmwareJournal.load(journalPath)) ?? FirmwareJournal()
+            journal.pending = .init(slot: slot, version: manifest.version.description)
+            journal.trialFailure = nil
+            do {
+                try journal.save(journalPath)
+            } catch {
+                log.add("error", "firmware: \(error)", service: nil, at: clock())
+            }
+            log.add("info", "firmware: \(manifest.version) installed in slot \(slot) (key \(installer.keyID ?? "?")); reboot to try it", service: nil, at: clock())
+        } else if case .failed(let reason) = installer.phase {
+            log.add("error", "firmware: install refused: \(reason)", service: nil, at: clock())
+        }
+    }
+
+    // MARK: The health gate
+
+    /// On a trial boot, watches the permanent services from a thread of its own: healthy
+    /// for the window validates (when automatic); the deadline reboots to fall back.
+    public func watchTrial(of agent: AgentRuntime) {
+        guard (try? isOnTrial()) == true else { return }
+        let now = monotonicNanoseconds()
+        lock.withLock {
+            gate = HealthGate(
+                windowNanoseconds: UInt64(settings.healthWindowSeconds * 1e9),
+                deadlineNanoseconds: UInt64(settings.validationDeadlineSeconds * 1e9), now: now)
+            watching = true
+        }
+        log.add(
+            "info",
+            "firmware: slot \(runningSlot) on trial; validating after \(settings.healthWindowSeconds) s of healthy services, "
+                + "falling back if not within \(settings.validationDeadlineSeconds) s",
+            service: nil, at: clock())
+        spawnThread { [self] in
+            var lastRestarts: Int?
+            while lock.withLock({ watching }) {
+                let health = agent.perform { $0.permanentServiceHealth() }
+                let crashed = lastRestarts.map { $0 != health.restarts } ?? false
+                lastRestarts = health.restarts
+                let healthy = health.allRunning && !crashed
+                let verdict: HealthGate.Verdict? = lock.withLock {
+                    guard watching, var current = gate else { return nil }
+                    let verdict = current.observe(healthy: healthy, now: monotonicNanoseconds())
+                    gate = current
+                    if !healthy { gateNote = health.problem ?? "a permanent service restarted" }
+                    else if verdict == .waiting { gateNote = "services healthy, window running" }
+                    return verdict
+                }
+                switch verdict {
+                case .passed?:
+                    stopWatching()
+                    if settings.autoValidate {
+                        do {
+                            try validate(reason: "services healthy for \(settings.healthWindowSeconds) s")
+                        } catch {
+                            log.add("error", "firmware: validation failed: \(error)", service: nil, at: clock())
+                        }
+                    } else {
+                        lock.withLock { gateNote = "services healthy; waiting for fw validate" }
+                    }
+                case .expired?:
+                    stopWatching()
+                    let reason = "not healthy within \(settings.validationDeadlineSeconds) s (\(lock.withLock { gateNote } ?? "unknown"))"
+                    var journal = (try? FirmwareJournal.load(journalPath)) ?? FirmwareJournal()
+                    journal.trialFailure = reason
+                    try? journal.save(journalPath)
+                    log.add("error", "firmware: slot \(runningSlot) \(reason); rebooting to fall back", service: nil, at: clock())
+                    reboot?("firmware health gate: " + reason)
+                default:
+                    break
+                }
+                Self.sleep(nanoseconds: 100_000_000)
+            }
+        }
+    }
+
+    /// Stops the health gate's thread (before the agent shuts down).
+    public func stopWatching() {
+        lock.withLock { watching = false }
+    }
+
+    static func sleep(nanoseconds: UInt64) {
+        let lock = ConditionLock()
+        lock.withLock { lock.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + nanoseconds) }
+    }
+
+    private func environment() throws(FirmwareRefusal) -> [String: String] {
+        do {
+            return try layout.environment.variables()
+        } catch {
+            throw FirmwareRefusal(error.description)
+        }
+    }
+
+    private func store(_ changes: [(String, String?)]) throws(FirmwareRefusal) {
+        do {
+            try layout.environment.store(changes)
+        } catch {
+            throw FirmwareRefusal(error.description)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/// U-Boot's boot-count logic, in Swift: what the simulated board's `reboot` runs and what
+/// tests walk through many boot sequences. With `upgrade_available=1` every boot adds one
+/// to `bootcount`; past `bootlimit` it runs `altbootcmd` (the other slot, trial disarmed)
+/// instead of `bootcmd`. A slot marked bad is never booted while the other is not.
+public enum BootloaderModel {
+    /// One boot's outcome: the slot, the changes it saves (one `saveenv`), and whether it
+    /// fell back.
+    public struct Boot: Hashable, Sendable {
+        public let slot: FirmwareSlot
+        public let changes: [String: String]
+        public let fellBack: Bool
+    }
+
+    public static func boot(_ variables: [String: String]) -> Boot {
+        var slot = BootVariables.slot(variables)
+        var changes: [String: String] = [:]
+        var fellBack = false
+        if variables[BootVariables.upgradeAvailable] == "1" {
+            let count = (Int(variables[BootVariables.bootCount] ?? "") ?? 0) + 1
+            let limit = Int(variables[BootVariables.bootLimit] ?? "") ?? 1
+            if count > limit {
+                slot = slot.other
+                changes[BootVariables.bootSlot] = slot.rawValue
+                changes[BootVariables.upgradeAvailable] = "0"
+                changes[BootVariables.bootCount] = "0"
+                fellBack = true
+            } else {
+                changes[BootVariables.bootCount] = String(count)
+            }
+        }
+        if BootVariables.state(of: slot, in: variables) == .bad, BootVariables.state(of: slot.other, in: variables) != .bad {
+            slot = slot.other
+            changes[BootVariables.bootSlot] = slot.rawValue
+            fellBack = true
+        }
+        return Boot(slot: slot, changes: changes, fellBack: fellBack)
+    }
+}

@@ -1,0 +1,30 @@
+import Manifests
+
+/// The checks a verified manifest must pass before anything is written.
+public enum FirmwareAcceptance {
+    public static func check(
+        _ manifest: FirmwareManifest, board: String, running: FirmwareSlot, variables: [String: String], slotCapacity: Int,
+        agentVersion: SemanticVersion
+    ) throws(FirmwareRefusal) {
+        guard manifest.compatible.contains(board) else {
+            throw FirmwareRefusal("firmware for \(manifest.compatible.joined(separator: ", ")), not for this board (\(board))")
+        }
+        let floor = Int(variables[BootVariables.securityVersion] ?? "0") ?? 0
+        guard manifest.securityVersion >= floor else {
+            throw FirmwareRefusal("security version \(manifest.securityVersion) is lower than this board's \(floor) (anti-rollback)")
+        }
+        guard manifest.minimumAgentVersion <= agentVersion else {
+            throw FirmwareRefusal("needs agent \(manifest.minimumAgentVersion) or later to install; this is \(agentVersion)")
+        }
+        if let other = manifest.images.first(where: { $0.name != "rootfs" }) {
+            throw FirmwareRefusal("image \(other.name) is not one this agent installs (only rootfs)")
+        }
+        let size = manifest.rootfs?.size ?? 0
+        guard size <= slotCapacity else {
+            throw FirmwareRefusal("image of \(size) bytes does not fit slot \(running.other) (\(slotCapacity) bytes)")
+        }
+        guard variables[BootVariables.upgradeAvailable] != "1", BootVariables.state(of: running, in: variables) == .good else {
+            throw FirmwareRefusal("slot \(running) is on trial, not validated: validate it (fw validate) or revert before installing")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Boards
+
+/// Where a board keeps its firmware: the two slot devices and the boot environment's
+/// `fw_env.config`. Simulated boards keep both in the data folder, as files.
+public struct FirmwareLayout: Sendable {
+    public let slots: [FirmwareSlot: String]
+    /// The usable size of a slot; `nil` means the device's own size.
+    public let slotSize: Int?
+    public let environment: UBootEnvironment
+
+    public init(slots: [FirmwareSlot: String], slotSize: Int?, environmentConfig: String) {
+        self.slots = slots
+        self.slotSize = slotSize
+        environment = UBootEnvironment(configPath: environmentConfig)
+    }
+
+    public func device(_ slot: FirmwareSlot) -> String { slots[slot] ?? "" }
+
+    /// The size a slot may hold.
+    public func capacity(of slot: FirmwareSlot) throws(FirmwareRefusal) -> Int {
+        if let slotSize { return slotSize }
+        return try BlockFile(path: device(slot), writable: false).size()
+    }
+
+    /// The layout a board folder describes. For a board whose slots are files (the
+    /// simulated board), relative paths are in `dataDirectory` and the files and a
+    /// file-backed environment are created on first use, slot A holding `factoryVersion`.
+    public static func forBoard(
+        _ board: BoardDescription, dataDirectory: String, factoryVersion: String
+    ) throws(FirmwareRefusal) -> FirmwareLayout? {
+        guard let firmware = board.firmware else { return nil }
+        var slots: [FirmwareSlot: String] = [:]
+        for slot in FirmwareSlot.allCases {
+            guard let path = firmware.slots[slot.rawValue] else { return nil }
+            slots[slot] = path.hasPrefix("/") ? path : dataDirectory + "/" + path
+        }
+        let config: String
+        if let given = board.bootEnvironmentConfig {
+            config = given
+        } else {
+            for slot in FirmwareSlot.allCases {
+                let path = slots[slot]!
+                guard !FileSystem.exists(path) else { continue }
+                let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+                guard fd >= 0, ftruncate(fd, off_t(firmware.slotSize ?? 0)) == 0 else {
+                    throw FirmwareRefusal("cannot create slot file \(path): \(BlockFile.lastError())")
+                }
+                close(fd)
+            }
+            do {
+                config = try EnvironmentImage.createFileBacked(
+                    in: dataDirectory, size: firmware.environmentSize, initial: BootVariables.factory(version: factoryVersion))
+            } catch {
+                throw FirmwareRefusal("\(error)")
+            }
+        }
+        return FirmwareLayout(slots: slots, slotSize: firmware.slotSize, environmentConfig: config)
+    }
+}

@@ -1,0 +1,71 @@
+import Agent
+import Boards
+import Firmware
+
+/// A power-on of the simulated board: the bootloader model picks a slot from the boot
+/// environment (and saves what it changes, as U-Boot's `saveenv` does), then the slot's
+/// root filesystem is unpacked so the agent runs that firmware's config and modules.
+/// An empty slot A is the factory image: the board folder's own `agent.json`.
+struct SimulatedBoot {
+    let layout: FirmwareLayout
+    let slot: FirmwareSlot
+    /// The unpacked root filesystem, or nil for the factory image.
+    let root: String?
+    /// What the boot said, for the log.
+    let message: String
+
+    /// Why the chosen slot cannot run: the simulated kernel "panics" and the board reboots.
+    struct Panic: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func powerOn(board: BoardDescription, dataDirectory: String) throws(FirmwareRefusal) -> SimulatedBoot? {
+        guard let layout = try FirmwareLayout.forBoard(board, dataDirectory: dataDirectory, factoryVersion: FirmwareManager.factoryVersion)
+        else { return nil }
+        let variables: [String: String]
+        do {
+            variables = try layout.environment.variables()
+        } catch {
+            throw FirmwareRefusal(error.description)
+        }
+        let boot = BootloaderModel.boot(variables)
+        if !boot.changes.isEmpty {
+            do {
+                try layout.environment.store(boot.changes.sorted { $0.key < $1.key }.map { ($0.key, Optional($0.value)) })
+            } catch {
+                throw FirmwareRefusal(error.description)
+            }
+        }
+        var message = "bootloader: slot \(boot.slot)"
+        if boot.fellBack {
+            message += " (fell back: bootcount past bootlimit \(variables[BootVariables.bootLimit] ?? "1"), altbootcmd)"
+        } else if let count = boot.changes[BootVariables.bootCount] {
+            message += " (trial boot \(count) of \(variables[BootVariables.bootLimit] ?? "1"))"
+        }
+        let root = dataDirectory + "/rootfs-" + boot.slot.rawValue
+        FileSystem.removeTree(root)
+        let device = try BlockFile(path: layout.device(boot.slot), writable: false)
+        let first = try device.read(512, at: 0)
+        if first.allSatisfy({ $0 == 0 }) {
+            guard boot.slot == .a else { return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", empty") }
+            return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", factory image")
+        }
+        do {
+            try TarArchive.extract(from: device, to: root)
+        } catch {
+            return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", unreadable root filesystem: \(error)")
+        }
+        return SimulatedBoot(layout: layout, slot: boot.slot, root: root, message: message)
+    }
+
+    /// The config this boot runs: the image's, or (factory) the board folder's.
+    func configPath(board: BoardDescription) throws(Panic) -> String {
+        guard let root else {
+            if slot == .a, message.hasSuffix("factory image") { return board.folder + "/agent.json" }
+            throw Panic(description: "slot \(slot) holds no root filesystem the simulated board can run")
+        }
+        let path = root + "/etc/midflight/agent.json"
+        guard FileSystem.exists(path) else { throw Panic(description: "slot \(slot) has no /etc/midflight/agent.json") }
+        return path
+    }
+}
