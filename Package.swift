@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "ModuleTools",
             dependencies: [
-                "Boards", "Bundles", "Manifests", "ModuleABI", "ModuleRuntime",
+                "Boards", "Bundles", "Firmware", "Manifests", "ModuleABI", "ModuleRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

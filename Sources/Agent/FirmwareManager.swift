@@ -61,8 +61,6 @@ public final class FirmwareManager: @unchecked Sendable {
     private var gate: HealthGate?
     private var gateNote: String?
     private var watching = false
-    /// Asked to reboot the board (the health gate's deadline, `reboot`, `fw revert`).
-    public var reboot: (@Sendable (String) -> Void)?
 
     /// Reads the environment and journal at boot: detects and records a revert, and
     /// clears an install the bootloader already fell back from.
@@ -253,7 +251,11 @@ public final class FirmwareManager: @unchecked Sendable {
                     journal.trialFailure = reason
                     try? journal.save(journalPath)
                     log.add("error", "firmware: slot \(runningSlot) \(reason); rebooting to fall back", service: nil, at: clock())
-                    reboot?("firmware health gate: " + reason)
+                    if let reboot = agent.rebootAction {
+                        reboot("firmware health gate: " + reason)
+                    } else {
+                        log.add("error", "firmware: this agent cannot reboot the board; reboot it by hand", service: nil, at: clock())
+                    }
                 default:
                     break
                 }

@@ -259,7 +259,10 @@ extension AgentCommand {
     static func restartProcess() -> Never {
         var arguments = CommandLine.arguments.map { strdup($0) }
         arguments.append(nil)
-        execv("/proc/self/exe", &arguments)
+        // The binary's own path, so the process keeps its name (exec of /proc/self/exe would be "exe").
+        var path = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &path, path.count - 1)
+        execv(length > 0 ? path : Array("/proc/self/exe".utf8CString), &arguments)
         Terminal.writeError("midflightd: cannot restart: \(String(cString: strerror(errno)))")
         Glibc.exit(1)
     }
