@@ -31,6 +31,8 @@ public enum EnvironmentImage {
     /// Returns the config's path.
     @discardableResult
     public static func createFileBacked(in folder: String, size: Int, initial: [String: String]) throws(BootEnvironmentError) -> String {
+        // Absolute paths in the config: libubootenv and fw_printenv run from anywhere.
+        let folder = folder.hasPrefix("/") ? folder : FileSystem.currentDirectory() + "/" + folder
         let config = folder + "/fw_env.config"
         if FileSystem.exists(config) { return config }
         let first = folder + "/uboot.env"

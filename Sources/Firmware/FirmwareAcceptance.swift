@@ -23,6 +23,9 @@ public enum FirmwareAcceptance {
         guard size <= slotCapacity else {
             throw FirmwareRefusal("image of \(size) bytes does not fit slot \(running.other) (\(slotCapacity) bytes)")
         }
+        guard BootVariables.slot(variables) == running else {
+            throw FirmwareRefusal("slot \(running.other) already holds an installed update that boots next: reboot to try it first")
+        }
         guard variables[BootVariables.upgradeAvailable] != "1", BootVariables.state(of: running, in: variables) == .good else {
             throw FirmwareRefusal("slot \(running) is on trial, not validated: validate it (fw validate) or revert before installing")
         }

@@ -30,6 +30,7 @@ public struct UBootEnvironment: Sendable {
 
     /// Applies every change (`nil` deletes) in one store: libubootenv writes the whole
     /// environment to the older copy, so a torn write leaves the previous copy current.
+    /// libubootenv holds fw_setenv's lock (`/var/lock/fw_printenv.lock`) from open to close.
     public func store(_ changes: [(String, String?)]) throws(BootEnvironmentError) {
         let context = try open()
         defer { close(context) }

@@ -134,8 +134,8 @@ struct AgentCommand: ParsableCommand {
         let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
         let firmware: FirmwareManager?
         do {
-            firmware = try firmwareManager(
-                board: boardDescription, boot: simulatedBoot, config: agentConfig, store: store, trust: trust, log: log)
+            firmware = try Self.firmwareManager(
+                board: boardDescription, boot: simulatedBoot, settings: agentConfig.firmware, store: store, trust: trust, log: log)
         } catch {
             throw fail("\(error)")
         }
@@ -209,18 +209,19 @@ struct AgentCommand: ParsableCommand {
 
 extension AgentCommand {
     /// The firmware side, on a board with slots: the slot running is the one the simulated
-    /// bootloader picked, or on a real board the kernel command line's `midflight.slot=`
-    /// (the boot environment's `boot_slot` if absent).
-    func firmwareManager(
-        board: BoardDescription, boot: SimulatedBoot?, config: AgentConfig, store: DataStore, trust: TrustStore, log: LogBook
+    /// bootloader picked, or else the kernel command line's `midflight.slot=` (the boot
+    /// environment's `boot_slot` if absent).
+    static func firmwareManager(
+        board: BoardDescription, boot: SimulatedBoot?, settings: FirmwareManager.Settings, store: DataStore, trust: TrustStore,
+        log: LogBook
     ) throws(FirmwareRefusal) -> FirmwareManager? {
         let layout: FirmwareLayout
         let slot: FirmwareSlot
         if let boot {
             layout = boot.layout
             slot = boot.slot
-        } else if !simulate,
-            let found = try FirmwareLayout.forBoard(board, dataDirectory: store.root, factoryVersion: FirmwareManager.factoryVersion)
+        } else if let found = try FirmwareLayout.forBoard(
+            board, dataDirectory: store.root, factoryVersion: FirmwareManager.factoryVersion)
         {
             layout = found
             let commandLine = String(decoding: (try? FileSystem.read("/proc/cmdline", limit: 4096)) ?? [], as: UTF8.self)
@@ -239,7 +240,7 @@ extension AgentCommand {
             return nil
         }
         return try FirmwareManager(
-            board: board.name, layout: layout, runningSlot: slot, settings: config.firmware, dataDirectory: store.root,
+            board: board.name, layout: layout, runningSlot: slot, settings: settings, dataDirectory: store.root,
             trusted: trust, log: log)
     }
 
