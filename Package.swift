@@ -150,6 +150,10 @@ let package = Package(
             name: "BundlesTests",
             dependencies: ["Bundles", "Manifests", "ModuleABI", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .testTarget(
+            name: "FirmwareTests",
+            dependencies: ["Firmware", "Bundles", "Boards", "Manifests", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "ModuleABITests", dependencies: ["ModuleABI", "ModuleSDK"]),
         .testTarget(name: "ModuleSDKTests", dependencies: ["ModuleSDK"]),
         .testTarget(name: "ModuleHostTests", dependencies: ["ModuleHost", "Hardware"]),

@@ -67,6 +67,8 @@ public struct UBootEnvironment: Sendable {
         }
         let opened = libuboot_open(context)
         guard opened == 0 else {
+            // libubootenv 0.3.2 keeps fw_setenv's lock after a failed open; close releases it.
+            libuboot_close(context)
             libuboot_exit(context)
             throw BootEnvironmentError(
                 "no valid copy of the boot environment in \(configPath) (\(Self.reason(opened))); "

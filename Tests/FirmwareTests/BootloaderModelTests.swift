@@ -1,0 +1,68 @@
+import Firmware
+import Testing
+
+/// U-Boot's bootcount / bootlimit / altbootcmd logic, walked through boot sequences.
+@Suite struct BootloaderModelTests {
+    /// Boots `times` times, applying each boot's saved changes as U-Boot's saveenv would.
+    func walk(_ start: [String: String], boots times: Int) -> ([FirmwareSlot], [String: String]) {
+        var variables = start
+        var slots: [FirmwareSlot] = []
+        for _ in 0..<times {
+            let boot = BootloaderModel.boot(variables)
+            variables.merge(boot.changes) { _, new in new }
+            slots.append(boot.slot)
+        }
+        return (slots, variables)
+    }
+
+    var factory: [String: String] { BootVariables.factory(version: "1.0.0") }
+
+    @Test func aValidatedBoardBootsItsSlotAndSavesNothing() {
+        let boot = BootloaderModel.boot(factory)
+        #expect(boot.slot == .a)
+        #expect(boot.changes.isEmpty)
+        #expect(!boot.fellBack)
+    }
+
+    @Test func aTrialBootsTheNewSlotUpToTheLimitThenFallsBack() {
+        for limit in 1...4 {
+            var start = factory
+            start.merge(["boot_slot": "b", "slot_b_state": "trial", "upgrade_available": "1", "bootcount": "0", "bootlimit": String(limit)]) { _, new in new }
+            let (slots, end) = walk(start, boots: limit + 3)
+            #expect(slots == Array(repeating: .b, count: limit) + Array(repeating: .a, count: 3), "bootlimit \(limit)")
+            #expect(end["boot_slot"] == "a")
+            #expect(end["upgrade_available"] == "0")
+            #expect(end["bootcount"] == "0")
+        }
+    }
+
+    @Test func aValidationStopsTheCount() {
+        var variables = factory
+        variables.merge(["boot_slot": "b", "slot_b_state": "trial", "upgrade_available": "1", "bootcount": "0"]) { _, new in new }
+        let first = BootloaderModel.boot(variables)
+        variables.merge(first.changes) { _, new in new }
+        #expect(first.slot == .b && variables["bootcount"] == "1")
+        variables.merge(["upgrade_available": "0", "bootcount": "0", "slot_b_state": "good"]) { _, new in new }
+        let (slots, _) = walk(variables, boots: 5)
+        #expect(slots == Array(repeating: .b, count: 5))
+    }
+
+    @Test func aSlotMarkedBadIsNeverBootedWhileTheOtherIsNot() {
+        var variables = factory
+        variables.merge(["boot_slot": "b", "slot_b_state": "bad"]) { _, new in new }
+        let boot = BootloaderModel.boot(variables)
+        #expect(boot.slot == .a)
+        #expect(boot.changes["boot_slot"] == "a")
+        // Both bad: boot what the environment says rather than nothing.
+        variables["slot_a_state"] = "bad"
+        #expect(BootloaderModel.boot(variables).slot == .b)
+    }
+
+    @Test func missingOrGarbledCountsAreTreatedAsZero() {
+        var variables = factory
+        variables.merge(["boot_slot": "b", "slot_b_state": "trial", "upgrade_available": "1", "bootcount": "x", "bootlimit": ""]) { _, new in new }
+        let boot = BootloaderModel.boot(variables)
+        #expect(boot.slot == .b)
+        #expect(boot.changes["bootcount"] == "1")
+    }
+}
