@@ -175,7 +175,8 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "Supervision", "ModuleTools", "ModuleHost", "ModuleRuntime", "Manifests", "ModuleABI", "Bundles", "midflightd",
+                "Agent", "Supervision", "ModuleTools", "ModuleHost", "ModuleRuntime", "Manifests", "ModuleABI", "Bundles", "Firmware",
+                "midflightd",
                 "midflight",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

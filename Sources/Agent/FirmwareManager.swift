@@ -76,11 +76,23 @@ public final class FirmwareManager: @unchecked Sendable {
         journalPath = dataDirectory + "/firmware.json"
         self.trusted = trusted
         self.log = log
-        let variables = try environment()
+        var variables = try environment()
+        if variables[BootVariables.bootSlot] == nil {
+            // A board's first start: provision our variables next to U-Boot's own, in one store.
+            let factory = BootVariables.factory(version: Self.factoryVersion).filter { variables[$0.key] == nil }
+            var provision = factory
+            provision[BootVariables.bootSlot] = runningSlot.rawValue
+            provision[runningSlot.stateVariable] = SlotState.good.rawValue
+            provision[runningSlot.versionVariable] = Self.factoryVersion
+            provision[runningSlot.other.stateVariable] = SlotState.bad.rawValue
+            try store(provision.sorted { $0.key < $1.key }.map { ($0.key, Optional($0.value)) })
+            variables = try environment()
+        }
         var journal = try FirmwareJournal.load(journalPath)
         let trialSlot = FirmwareSlot.allCases.first { BootVariables.state(of: $0, in: variables) == .trial }
-        if let trialSlot, trialSlot != runningSlot {
-            // The bootloader booted the other slot while this one was on trial: a revert.
+        if let trialSlot, trialSlot != runningSlot, BootVariables.slot(variables) != trialSlot {
+            // The bootloader moved away from the slot on trial (a slot on trial that still
+            // boots next is an install waiting for its reboot): a revert.
             let version = variables[trialSlot.versionVariable] ?? journal.pending?.version ?? "?"
             let reason = journal.trialFailure ?? "the bootloader fell back after \(variables[BootVariables.bootLimit] ?? "1") unvalidated boot(s)"
             try store([(trialSlot.stateVariable, SlotState.bad.rawValue)])

@@ -27,19 +27,20 @@ public enum EnvironmentImage {
     }
 
     /// Creates a file-backed redundant environment in `folder` (`uboot.env`,
-    /// `uboot-redund.env` and the `fw_env.config` naming them) unless one is there already.
-    /// Returns the config's path.
+    /// `uboot-redund.env`) unless one is there, and the `fw_env.config` naming them by
+    /// absolute path (rewritten if the folder moved). Returns the config's path.
     @discardableResult
     public static func createFileBacked(in folder: String, size: Int, initial: [String: String]) throws(BootEnvironmentError) -> String {
         // Absolute paths in the config: libubootenv and fw_printenv run from anywhere.
         let folder = folder.hasPrefix("/") ? folder : FileSystem.currentDirectory() + "/" + folder
         let config = folder + "/fw_env.config"
-        if FileSystem.exists(config) { return config }
         let first = folder + "/uboot.env"
         let second = folder + "/uboot-redund.env"
-        // The second copy starts one generation older, so the first is current.
-        try write(try make(initial, size: size, redundant: true, flags: 1), to: first)
-        try write(try make(initial, size: size, redundant: true, flags: 0), to: second)
+        if !FileSystem.exists(first) && !FileSystem.exists(second) {
+            // The second copy starts one generation older, so the first is current.
+            try write(try make(initial, size: size, redundant: true, flags: 1), to: first)
+            try write(try make(initial, size: size, redundant: true, flags: 0), to: second)
+        }
         let hexSize = "0x" + String(size, radix: 16)
         let text = """
             # File-backed U-Boot environment of the simulated board (fw_printenv -c \(config)).
@@ -48,7 +49,7 @@ public enum EnvironmentImage {
             \(second) 0x0000 \(hexSize)
 
             """
-        try write(Array(text.utf8), to: config)
+        if (try? FileSystem.read(config, limit: 4096)) != Array(text.utf8) { try write(Array(text.utf8), to: config) }
         return config
     }
 

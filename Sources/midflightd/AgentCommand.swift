@@ -135,7 +135,8 @@ struct AgentCommand: ParsableCommand {
         let firmware: FirmwareManager?
         do {
             firmware = try Self.firmwareManager(
-                board: boardDescription, boot: simulatedBoot, settings: agentConfig.firmware, store: store, trust: trust, log: log)
+                board: boardDescription, boot: simulatedBoot, simulated: simulate, settings: agentConfig.firmware, store: store,
+                trust: trust, log: log)
         } catch {
             throw fail("\(error)")
         }
@@ -209,11 +210,11 @@ struct AgentCommand: ParsableCommand {
 
 extension AgentCommand {
     /// The firmware side, on a board with slots: the slot running is the one the simulated
-    /// bootloader picked, or else the kernel command line's `midflight.slot=` (the boot
-    /// environment's `boot_slot` if absent).
+    /// bootloader picked, or else the kernel command line's `midflight.slot=` (for the
+    /// simulated board, the one its last boot wrote), or the environment's `boot_slot`.
     static func firmwareManager(
-        board: BoardDescription, boot: SimulatedBoot?, settings: FirmwareManager.Settings, store: DataStore, trust: TrustStore,
-        log: LogBook
+        board: BoardDescription, boot: SimulatedBoot?, simulated: Bool, settings: FirmwareManager.Settings, store: DataStore,
+        trust: TrustStore, log: LogBook
     ) throws(FirmwareRefusal) -> FirmwareManager? {
         let layout: FirmwareLayout
         let slot: FirmwareSlot
@@ -224,7 +225,9 @@ extension AgentCommand {
             board, dataDirectory: store.root, factoryVersion: FirmwareManager.factoryVersion)
         {
             layout = found
-            let commandLine = String(decoding: (try? FileSystem.read("/proc/cmdline", limit: 4096)) ?? [], as: UTF8.self)
+            // The simulated board's last boot left its "kernel command line" in the data folder.
+            let cmdline = simulated ? store.root + "/cmdline" : "/proc/cmdline"
+            let commandLine = String(decoding: (try? FileSystem.read(cmdline, limit: 4096)) ?? [], as: UTF8.self)
             if let word = commandLine.split(whereSeparator: { $0 == " " || $0 == "\n" }).first(where: { $0.hasPrefix("midflight.slot=") }),
                 let named = FirmwareSlot(rawValue: String(word.dropFirst("midflight.slot=".count)))
             {
@@ -234,6 +237,11 @@ extension AgentCommand {
                     slot = BootVariables.slot(try layout.environment.variables())
                 } catch {
                     throw FirmwareRefusal(error.description)
+                }
+                // A simulated board that never booted is taken as booted from there, once,
+                // so that an install switching boot_slot does not move the running slot.
+                if simulated {
+                    try? FileSystem.writeAtomically(Array("midflight.slot=\(slot.rawValue)\n".utf8), to: cmdline)
                 }
             }
         } else {

@@ -37,7 +37,8 @@ struct InstallCommand: ParsableCommand {
             let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
             let log = LogBook(echo: { Terminal.writeError($0) })
             guard let manager = try AgentCommand.firmwareManager(
-                board: description, boot: nil, settings: FirmwareManager.Settings(), store: store, trust: trust, log: log)
+                board: description, boot: nil, simulated: simulate, settings: FirmwareManager.Settings(), store: store, trust: trust,
+                log: log)
             else {
                 throw CommandFailure("board \(description.name) has no firmware slots")
             }

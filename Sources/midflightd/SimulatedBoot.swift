@@ -36,6 +36,12 @@ struct SimulatedBoot {
                 throw FirmwareRefusal(error.description)
             }
         }
+        // What the kernel command line says on a real board: the slot booted.
+        do {
+            try FileSystem.writeAtomically(Array("midflight.slot=\(boot.slot.rawValue)\n".utf8), to: dataDirectory + "/cmdline")
+        } catch {
+            throw FirmwareRefusal("cannot write \(error)")
+        }
         var message = "bootloader: slot \(boot.slot)"
         if boot.fellBack {
             message += " (fell back: bootcount past bootlimit \(variables[BootVariables.bootLimit] ?? "1"), altbootcmd)"
