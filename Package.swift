@@ -129,7 +129,10 @@ let package = Package(
         // Figures, not tests: `swift run -c release midflight-benchmarks`.
         .executableTarget(
             name: "midflight-benchmarks",
-            dependencies: ["Hardware", "ModuleHost", "ModuleRuntime", "ModuleTools", "SimulatedHardware", "Boards"]
+            dependencies: [
+                "Hardware", "ModuleHost", "ModuleRuntime", "ModuleTools", "SimulatedHardware", "Boards", "Bundles", "Firmware",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),

@@ -9,7 +9,7 @@ import SimulatedHardware
 import Boards
 
 /// Prints the module runtime's figures: verify (parse + checks), instantiate, and the
-/// cost of dispatching events into a module. Run it release-built:
+/// cost of dispatching events into a module; then firmware install throughput and memory. Run it release-built:
 /// `swift run -c release midflight-benchmarks`.
 @main
 struct Benchmarks {
@@ -89,5 +89,6 @@ struct Benchmarks {
             let state = try counterInstance.snapshot()
             try counterInstance.codeChange(from: counterArtifact.manifest.version, state: state)
         }
+        try FirmwareBenchmarks.run(scratch: scratch)
     }
 }

@@ -19,7 +19,12 @@ import Testing
         (#"{"backend": "simulated"}"#, "board/x/board.json: missing field \"name\""),
         (#"{"name": "x", "backend": "arduino"}"#, "board/x/board.json: backend: expected \"simulated\" or \"linux\", found \"arduino\""),
         (#"{"name": "x y", "backend": "linux"}"#, "board/x/board.json: name: expected a name of letters, digits, '-' and '_'"),
-        ("{\(base), \"i2cc\": []}", "board/x/board.json: unknown field \"i2cc\" (expected one of: backend, bootEnv, description, gpio, i2c, name)"),
+        ("{\(base), \"i2cc\": []}", "board/x/board.json: unknown field \"i2cc\" (expected one of: backend, bootEnv, description, firmware, gpio, i2c, name)"),
+        ("{\(base), \"firmware\": {\"slots\": {\"a\": \"x.img\"}, \"slotSize\": 8192}}", "board/x/board.json: firmware.slots: missing field \"b\""),
+        ("{\(base), \"firmware\": {\"slots\": {\"a\": \"x.img\", \"b\": \"x.img\"}, \"slotSize\": 8192}}", "board/x/board.json: firmware.slots: slots a and b are the same device"),
+        ("{\(base), \"firmware\": {\"slots\": {\"a\": \"../a\", \"b\": \"b\"}, \"slotSize\": 8192}}", "board/x/board.json: firmware.slots.a: expected a device or a file name"),
+        ("{\(base), \"firmware\": {\"slots\": {\"a\": \"a\", \"b\": \"b\"}}}", "board/x/board.json: firmware: a simulated board's slots are files: give slotSize"),
+        (#"{"name": "x", "backend": "linux", "firmware": {"slots": {"a": "/dev/a", "b": "/dev/b"}}}"#, "board/x/board.json: firmware: a Linux board with slots needs bootEnv (its fw_env.config)"),
         ("{\(base), \"i2c\": [{\"bus\": 2000}]}", "board/x/board.json: i2c[0].bus: 2000 is out of range (expected 0-1023)"),
         ("{\(base), \"i2c\": [{\"bus\": 1}, {\"bus\": 1}]}", "board/x/board.json: i2c[1].bus: bus 1 is listed twice"),
         (
