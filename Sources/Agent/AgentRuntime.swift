@@ -28,6 +28,8 @@ public final class AgentRuntime: @unchecked Sendable {
     /// Reboots the board (on the simulated board: the bootloader model, then a fresh
     /// agent); set before `start` by whoever owns the process.
     public var rebootAction: (@Sendable (String) -> Void)?
+    /// The hardware watchdog's feeder, on boards with one; set before `start`.
+    public var watchdog: Watchdog?
 
     // Loop-thread state.
     var services: [String: Service] = [:]
@@ -117,6 +119,23 @@ public final class AgentRuntime: @unchecked Sendable {
         return box.done.withLock { () -> Result in
             while box.result == nil { box.done.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + 100_000_000) }
             return box.result!
+        }
+    }
+
+    /// Whether the loop thread (and so the supervisor) answers a no-op within `timeout`;
+    /// never blocks longer, even when the loop is stuck or stopped.
+    public func isResponsive(withinNanoseconds timeout: UInt64) -> Bool {
+        let box = ResultBox<Bool>()
+        post(.control {
+            box.done.withLock {
+                box.result = true
+                box.done.broadcast()
+            }
+        })
+        let deadline = monotonicNanoseconds() + timeout
+        return box.done.withLock { () -> Bool in
+            while box.result == nil, monotonicNanoseconds() < deadline { box.done.wait(untilMonotonicNanoseconds: deadline) }
+            return box.result ?? false
         }
     }
 

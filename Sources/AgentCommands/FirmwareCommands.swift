@@ -127,3 +127,32 @@ func requestReboot(_ context: CommandContext, reason: String) throws {
     context.write("rebooting")
     action(reason)
 }
+
+/// `watchdog [status]`, `watchdog snooze MINUTES`: the hardware watchdog's feeding.
+public struct WatchdogCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "watchdog", abstract: "Show the hardware watchdog, or snooze its guard for remote debugging.")
+    @Argument(help: "status (default) or snooze.") var action = "status"
+    @Argument(help: "Minutes to keep feeding even if the agent hangs (snooze; 0 ends it).") var minutes: Int?
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        guard let watchdog = try agent(context).watchdog else {
+            throw CommandFailure("this board has no watchdog (no \"watchdog\" in its board.json)", exitStatus: 2)
+        }
+        switch action {
+        case "status":
+            break
+        case "snooze":
+            guard let minutes, (0...24 * 60).contains(minutes) else {
+                throw CommandFailure("watchdog snooze MINUTES (0-1440; 0 ends a snooze)", exitStatus: 2)
+            }
+            watchdog.snooze(seconds: minutes * 60)
+        default:
+            throw CommandFailure("expected status or snooze, found '\(action)'", exitStatus: 2)
+        }
+        let status = watchdog.status
+        context.write("\(status.device): fed \(status.feeds) times while the agent answered, \(status.misses) missed"
+            + (status.snoozeSecondsLeft > 0 ? "; snoozed for \(status.snoozeSecondsLeft) s more (fed regardless)" : ""))
+    }
+}

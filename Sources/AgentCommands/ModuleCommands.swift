@@ -118,4 +118,5 @@ public let agentConsoleGroups: [(name: String, command: any ParsableCommand.Type
     ("stop", StopCommand.self), ("start", StartCommand.self), ("params", ParamsCommand.self), ("set", SetCommand.self),
     ("get", GetCommand.self), ("log", LogCommand.self), ("modules", ModulesCommand.self), ("module", ModuleAgentCommand.self),
     ("time", TimeCommand.self), ("fw", FirmwareAgentCommand.self), ("reboot", RebootCommand.self),
+    ("watchdog", WatchdogCommand.self),
 ] + ConsoleInterpreter.hardwareGroups

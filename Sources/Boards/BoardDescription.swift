@@ -18,6 +18,9 @@ public struct BoardDescription: Hashable, Sendable {
     public var backend: Backend
     /// `fw_env.config` for the boot environment, if the board has one (path in the folder).
     public var bootEnvironmentConfig: String?
+    /// The hardware watchdog device, if the board has one (relative: a file in the agent's
+    /// data folder, for the simulated board).
+    public var watchdog: String?
     /// The A/B slots, if the board takes firmware updates.
     public var firmware: Firmware?
     /// Line names the board gives (`gpiochip0` → offset → name), for docs and lookups.

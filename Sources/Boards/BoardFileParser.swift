@@ -16,7 +16,7 @@ public enum BoardFileParser {
             throw JSONReader.Problem(file: file, path: "", message: "not valid JSON: \(error)")
         }
         let root = JSONReader(file: file, value: document)
-        try root.onlyMembers(["name", "description", "backend", "i2c", "gpio", "bootEnv", "firmware"])
+        try root.onlyMembers(["name", "description", "backend", "i2c", "gpio", "bootEnv", "firmware", "watchdog"])
         let name = try root.required("name").string()
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw try root.required("name").problem("expected a name of letters, digits, '-' and '_'")
@@ -79,6 +79,13 @@ public enum BoardFileParser {
             firmware = BoardDescription.Firmware(slots: slots, slotSize: slotSize, environmentSize: environmentSize)
         }
 
+        var watchdog: String?
+        if let field = try root.optional("watchdog") {
+            let path = try field.string()
+            guard !path.isEmpty, !path.split(separator: "/").contains("..") else { throw field.problem("expected a device path") }
+            watchdog = path
+        }
+
         var lineNames: [String: [Int: String]] = [:]
         for chip in chips {
             lineNames[chip.name] = Dictionary(uniqueKeysWithValues: chip.lines.compactMap { line in line.name.map { (line.offset, $0) } })
@@ -89,7 +96,7 @@ public enum BoardFileParser {
             : .linux(buses: buses.map(\.number), chips: chips.map(\.name))
         return BoardDescription(
             name: name, summary: summary, folder: folder, backend: backend, bootEnvironmentConfig: bootEnv,
-            firmware: firmware, lineNames: lineNames)
+            watchdog: watchdog, firmware: firmware, lineNames: lineNames)
     }
 
     private static func parseBus(_ reader: JSONReader, simulated: Bool) throws(JSONReader.Problem) -> SimulatedBoardSpec.Bus {

@@ -141,11 +141,25 @@ struct AgentCommand: ParsableCommand {
             throw fail("\(error)")
         }
         agent.firmware = firmware
+        if let device = boardDescription.watchdog {
+            let path = device.hasPrefix("/") ? device : store.root + "/" + device
+            if simulate, !FileSystem.exists(path) { _ = try? FileSystem.writeAtomically([], to: path) }
+            do {
+                // Fed only while the agent's loop (its supervisor) answers within a second.
+                agent.watchdog = try Watchdog(device: path, intervalSeconds: 1) { [weak agent] in
+                    agent?.isResponsive(withinNanoseconds: 1_000_000_000) ?? false
+                }
+            } catch {
+                Terminal.writeError("midflightd: \(error)")
+            }
+        }
         let running = RunningServer()
         agent.rebootAction = { reason in
             // Off the caller's thread: a console command or the health gate asks, then returns.
             spawnThread {
                 firmware?.stopWatching()
+                // Left armed: if the reboot hangs, the watchdog finishes it.
+                agent.watchdog?.stop(disarm: false)
                 running.server?.shutdown()
                 agent.shutdown()
                 Terminal.writeError("midflightd: rebooting (\(reason))")
@@ -156,6 +170,7 @@ struct AgentCommand: ParsableCommand {
         // Ctrl-C interrupts the current console command; it does not stop the agent.
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
         agent.start()
+        agent.watchdog?.start()
         if let firmware {
             Terminal.writeError("midflightd: \(firmware.banner())")
             firmware.watchTrial(of: agent)
@@ -203,6 +218,7 @@ struct AgentCommand: ParsableCommand {
             _ = interpreter.execute(trimmed)
         }
         firmware?.stopWatching()
+        agent.watchdog?.stop(disarm: true)
         running.server?.shutdown()
         agent.shutdown()
     }

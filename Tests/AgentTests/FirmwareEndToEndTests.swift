@@ -138,6 +138,10 @@ import Testing
         #expect(session.run("fw revert", until: "revert").contains("slot A holds no validated firmware (bad)"))
         #expect(session.run("fw validate", until: "validated").contains("slot B is already validated"))
         #expect(session.run("services", until: "fan").contains("flow     pulse-counter  1.0.0    running"))
+        // The simulated board's watchdog is a file in the data folder, fed once a second.
+        let watchdog = session.run("watchdog", until: "missed")
+        #expect(watchdog.contains(data + "/watchdog: fed "), "\(watchdog)")
+        #expect(session.run("watchdog snooze 5", until: "missed").contains("snoozed for 300 s more"))
     }
 
     @Test func fwPushStreamsOverTheRealSSHWithProgress() throws {

@@ -19,7 +19,7 @@ import Testing
         (#"{"backend": "simulated"}"#, "board/x/board.json: missing field \"name\""),
         (#"{"name": "x", "backend": "arduino"}"#, "board/x/board.json: backend: expected \"simulated\" or \"linux\", found \"arduino\""),
         (#"{"name": "x y", "backend": "linux"}"#, "board/x/board.json: name: expected a name of letters, digits, '-' and '_'"),
-        ("{\(base), \"i2cc\": []}", "board/x/board.json: unknown field \"i2cc\" (expected one of: backend, bootEnv, description, firmware, gpio, i2c, name)"),
+        ("{\(base), \"i2cc\": []}", "board/x/board.json: unknown field \"i2cc\" (expected one of: backend, bootEnv, description, firmware, gpio, i2c, name, watchdog)"),
         ("{\(base), \"firmware\": {\"slots\": {\"a\": \"x.img\"}, \"slotSize\": 8192}}", "board/x/board.json: firmware.slots: missing field \"b\""),
         ("{\(base), \"firmware\": {\"slots\": {\"a\": \"x.img\", \"b\": \"x.img\"}, \"slotSize\": 8192}}", "board/x/board.json: firmware.slots: slots a and b are the same device"),
         ("{\(base), \"firmware\": {\"slots\": {\"a\": \"../a\", \"b\": \"b\"}, \"slotSize\": 8192}}", "board/x/board.json: firmware.slots.a: expected a device or a file name"),
