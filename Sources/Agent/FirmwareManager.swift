@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Boards
 import Bundles
 import Firmware
@@ -56,8 +59,10 @@ public final class FirmwareManager: @unchecked Sendable {
     /// The agent's clock, for log times.
     let clock: @Sendable () -> UInt64
     private let lock = ConditionLock()
-    /// Guarded by `lock`.
-    private var installing = false
+    /// Serialises the journal's read-modify-writes and validation.
+    private let journalLock = ConditionLock()
+    /// Guarded by `lock`: the held install lock file (an flock shared with other processes).
+    private var installLock: Int32 = -1
     private var gate: HealthGate?
     private var gateNote: String?
     private var watching = false
@@ -88,18 +93,19 @@ public final class FirmwareManager: @unchecked Sendable {
             try store(provision.sorted { $0.key < $1.key }.map { ($0.key, Optional($0.value)) })
             variables = try environment()
         }
-        var journal = try FirmwareJournal.load(journalPath)
+        var journal = Self.loadJournal(journalPath, log: log, clock: clock)
         let trialSlot = FirmwareSlot.allCases.first { BootVariables.state(of: $0, in: variables) == .trial }
         if let trialSlot, trialSlot != runningSlot, BootVariables.slot(variables) != trialSlot {
             // The bootloader moved away from the slot on trial (a slot on trial that still
             // boots next is an install waiting for its reboot): a revert.
             let version = variables[trialSlot.versionVariable] ?? journal.pending?.version ?? "?"
             let reason = journal.trialFailure ?? "the bootloader fell back after \(variables[BootVariables.bootLimit] ?? "1") unvalidated boot(s)"
-            try store([(trialSlot.stateVariable, SlotState.bad.rawValue)])
             journal.last = .init(result: .reverted, slot: trialSlot, version: version, reason: reason)
             journal.pending = nil
             journal.trialFailure = nil
+            // The journal first: a crash between the two finds the slot on trial again and reports it again.
             try journal.save(journalPath)
+            try store([(trialSlot.stateVariable, SlotState.bad.rawValue)])
             log.add("error", "firmware: reverted from slot \(trialSlot) (\(version)) to slot \(runningSlot): \(reason)", service: nil, at: clock())
         }
     }
@@ -113,7 +119,7 @@ public final class FirmwareManager: @unchecked Sendable {
 
     public func status() throws(FirmwareRefusal) -> Status {
         let variables = try environment()
-        let journal = try FirmwareJournal.load(journalPath)
+        let journal = journalLock.withLock { Self.loadJournal(journalPath, log: log, clock: clock) }
         let onTrial = try isOnTrial()
         let other = runningSlot.other
         let outcome = journal.last.map { last in
@@ -147,34 +153,51 @@ public final class FirmwareManager: @unchecked Sendable {
     /// Commits the trial: one store that disarms the bootloader's count, marks this slot
     /// good and raises the anti-rollback counter to its security version.
     public func validate(reason: String) throws(FirmwareRefusal) {
-        guard try isOnTrial() else { throw FirmwareRefusal("slot \(runningSlot) is already validated") }
-        let variables = try environment()
-        let floor = Int(variables[BootVariables.securityVersion] ?? "0") ?? 0
-        let security = max(floor, Int(variables[FirmwareInstaller.securityVariable(runningSlot)] ?? "0") ?? 0)
-        try store([
-            (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0"),
-            (runningSlot.stateVariable, SlotState.good.rawValue), (BootVariables.securityVersion, String(security)),
-        ])
-        var journal = try FirmwareJournal.load(journalPath)
-        let version = variables[runningSlot.versionVariable] ?? "?"
-        journal.last = .init(result: .validated, slot: runningSlot, version: version, reason: reason)
-        journal.pending = nil
-        journal.trialFailure = nil
-        try journal.save(journalPath)
-        lock.withLock {
-            gate = nil
-            gateNote = nil
+        try journalLock.withLock { () throws(FirmwareRefusal) in
+            guard try isOnTrial() else { throw FirmwareRefusal("slot \(runningSlot) is already validated") }
+            let variables = try environment()
+            let floor = Int(variables[BootVariables.securityVersion] ?? "0") ?? 0
+            let security = max(floor, Int(variables[FirmwareInstaller.securityVariable(runningSlot)] ?? "0") ?? 0)
+            var journal = Self.loadJournal(journalPath, log: log, clock: clock)
+            let version = variables[runningSlot.versionVariable] ?? "?"
+            journal.last = .init(result: .validated, slot: runningSlot, version: version, reason: reason)
+            journal.pending = nil
+            journal.trialFailure = nil
+            try journal.save(journalPath)
+            try store([
+                (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0"),
+                (runningSlot.stateVariable, SlotState.good.rawValue), (BootVariables.securityVersion, String(security)),
+            ])
+            lock.withLock {
+                gate = nil
+                gateNote = nil
+            }
+            log.add("info", "firmware: slot \(runningSlot) (\(version)) validated: \(reason)", service: nil, at: clock())
         }
-        log.add("info", "firmware: slot \(runningSlot) (\(version)) validated: \(reason)", service: nil, at: clock())
     }
 
     /// Switches the next boot to the other slot, which must be good (a validated earlier
     /// firmware). Does not reboot.
     public func revert() throws(FirmwareRefusal) -> FirmwareSlot {
+        guard lock.withLock({ installLock < 0 }) else { throw FirmwareRefusal("a firmware install is running; wait for it") }
         let variables = try environment()
         let other = runningSlot.other
         guard BootVariables.state(of: other, in: variables) == .good else {
             throw FirmwareRefusal("slot \(other) holds no validated firmware (\(variables[other.stateVariable] ?? "empty")); nothing to revert to")
+        }
+        let floor = Int(variables[BootVariables.securityVersion] ?? "0") ?? 0
+        let security = Int(variables[FirmwareInstaller.securityVariable(other)] ?? "0") ?? 0
+        guard security >= floor else {
+            throw FirmwareRefusal("slot \(other) has security version \(security), below this board's \(floor) (anti-rollback)")
+        }
+        if try isOnTrial() {
+            // Giving up the trial: the report after the reboot says so.
+            stopWatching()
+            try journalLock.withLock { () throws(FirmwareRefusal) in
+                var journal = Self.loadJournal(journalPath, log: log, clock: clock)
+                journal.trialFailure = "given up by hand (fw revert)"
+                try journal.save(journalPath)
+            }
         }
         try store([(BootVariables.bootSlot, other.rawValue), (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0")])
         log.add("warning", "firmware: next boot from slot \(other) (\(variables[other.versionVariable] ?? "?")), by request", service: nil, at: clock())
@@ -183,27 +206,46 @@ public final class FirmwareManager: @unchecked Sendable {
 
     // MARK: Installs
 
-    /// A fresh installer into the other slot; one install at a time.
-    public func beginInstall() throws(FirmwareRefusal) -> FirmwareInstaller {
+    /// A fresh installer into the other slot; one install at a time on the board, across
+    /// processes too (`midflightd install` beside the agent): an flock on `install.lock`
+    /// in the data folder, held until `endInstall`.
+    public func beginInstall(allowDowngrade: Bool = false) throws(FirmwareRefusal) -> FirmwareInstaller {
         try lock.withLock { () throws(FirmwareRefusal) in
-            guard !installing else { throw FirmwareRefusal("another firmware install is running") }
-            installing = true
+            guard installLock < 0 else { throw FirmwareRefusal("another firmware install is running") }
+            let fd = open(lockPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw FirmwareRefusal("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                close(fd)
+                throw FirmwareRefusal("another firmware install is running on this board")
+            }
+            installLock = fd
         }
         return FirmwareInstaller(
-            target: .init(board: board, layout: layout, runningSlot: runningSlot, trusted: trusted, agentVersion: AgentVersion.current))
+            target: .init(
+                board: board, layout: layout, runningSlot: runningSlot, trusted: trusted, agentVersion: AgentVersion.current,
+                allowDowngrade: allowDowngrade))
     }
+
+    private var lockPath: String { FileSystem.parent(journalPath) + "/install.lock" }
 
     /// Ends an install begun with `beginInstall`; a committed one is journaled.
     public func endInstall(_ installer: FirmwareInstaller) {
-        lock.withLock { installing = false }
+        defer {
+            lock.withLock {
+                if installLock >= 0 { close(installLock) }
+                installLock = -1
+            }
+        }
         if case .committed(let slot) = installer.phase, let manifest = installer.manifest {
-            var journal = (try? FirmwareJournal.load(journalPath)) ?? FirmwareJournal()
-            journal.pending = .init(slot: slot, version: manifest.version.description)
-            journal.trialFailure = nil
-            do {
-                try journal.save(journalPath)
-            } catch {
-                log.add("error", "firmware: \(error)", service: nil, at: clock())
+            journalLock.withLock {
+                var journal = Self.loadJournal(journalPath, log: log, clock: clock)
+                journal.pending = .init(slot: slot, version: manifest.version.description)
+                journal.trialFailure = nil
+                do {
+                    try journal.save(journalPath)
+                } catch {
+                    log.add("error", "firmware: \(error)", service: nil, at: clock())
+                }
             }
             log.add("info", "firmware: \(manifest.version) installed in slot \(slot) (key \(installer.keyID ?? "?")); reboot to try it", service: nil, at: clock())
         } else if case .failed(let reason) = installer.phase {
@@ -259,9 +301,11 @@ public final class FirmwareManager: @unchecked Sendable {
                 case .expired?:
                     stopWatching()
                     let reason = "not healthy within \(settings.validationDeadlineSeconds) s (\(lock.withLock { gateNote } ?? "unknown"))"
-                    var journal = (try? FirmwareJournal.load(journalPath)) ?? FirmwareJournal()
-                    journal.trialFailure = reason
-                    try? journal.save(journalPath)
+                    journalLock.withLock {
+                        var journal = Self.loadJournal(journalPath, log: log, clock: clock)
+                        journal.trialFailure = reason
+                        try? journal.save(journalPath)
+                    }
                     log.add("error", "firmware: slot \(runningSlot) \(reason); rebooting to fall back", service: nil, at: clock())
                     if let reboot = agent.rebootAction {
                         reboot("firmware health gate: " + reason)
@@ -279,6 +323,17 @@ public final class FirmwareManager: @unchecked Sendable {
     /// Stops the health gate's thread (before the agent shuts down).
     public func stopWatching() {
         lock.withLock { watching = false }
+    }
+
+    /// The journal, or an empty one (reported) if it cannot be read: it only adds the why,
+    /// so losing it must never keep the agent from starting.
+    static func loadJournal(_ path: String, log: LogBook, clock: () -> UInt64) -> FirmwareJournal {
+        do {
+            return try FirmwareJournal.load(path)
+        } catch {
+            log.add("error", "firmware: \(error); starting a new one", service: nil, at: clock())
+            return FirmwareJournal()
+        }
     }
 
     static func sleep(nanoseconds: UInt64) {

@@ -87,11 +87,13 @@ public struct FirmwareAgentCommand: ParsableCommand {
         public static let configuration = CommandConfiguration(abstract: "Install a firmware bundle from a file on the board into the other slot.")
         @Argument(help: "The .fw bundle.") var file: String
         @Flag(name: .long, help: "Reboot into it once installed.") var reboot = false
+        @Flag(name: .long, help: "Accept a version older than the running one.") var allowDowngrade = false
         public init() {}
 
         public func execute(in context: CommandContext) throws {
             let manager = try firmware(context)
-            let installer = try refusing { () throws(FirmwareRefusal) in try manager.beginInstall() }
+            let downgrade = allowDowngrade
+            let installer = try refusing { () throws(FirmwareRefusal) in try manager.beginInstall(allowDowngrade: downgrade) }
             defer { manager.endInstall(installer) }
             try refusing { () throws(FirmwareRefusal) in
                 let source = try BlockFile(path: file, writable: false)

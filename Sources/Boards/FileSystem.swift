@@ -35,8 +35,9 @@ public enum FileSystem {
     /// Writes `bytes` to `path` so that a power cut leaves the old or the new file: temp
     /// file, fsync, rename, fsync of the folder.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(Failure) {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A name of its own per writer: two writers of one file never share a temp file.
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(path: temporary, reason: String(cString: strerror(errno))) }
         var offset = 0
         while offset < bytes.count {
@@ -59,6 +60,7 @@ public enum FileSystem {
         }
         close(fd)
         guard rename(temporary, path) == 0 else {
+            unlink(temporary)
             throw Failure(path: path, reason: "rename: " + String(cString: strerror(errno)))
         }
         let directory = open(parent(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)

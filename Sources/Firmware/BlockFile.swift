@@ -60,5 +60,10 @@ public final class BlockFile {
         guard fsync(descriptor) == 0 else { throw FirmwareRefusal("cannot sync \(path): \(Self.lastError())") }
     }
 
+    /// Drops this file's cached pages (after a sync), so the next reads come from storage.
+    public func dropCache() {
+        _ = posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_DONTNEED))
+    }
+
     static func lastError() -> String { String(cString: strerror(errno)) }
 }

@@ -4,7 +4,7 @@ import Manifests
 public enum FirmwareAcceptance {
     public static func check(
         _ manifest: FirmwareManifest, board: String, running: FirmwareSlot, variables: [String: String], slotCapacity: Int,
-        agentVersion: SemanticVersion
+        agentVersion: SemanticVersion, allowDowngrade: Bool = false
     ) throws(FirmwareRefusal) {
         guard manifest.compatible.contains(board) else {
             throw FirmwareRefusal("firmware for \(manifest.compatible.joined(separator: ", ")), not for this board (\(board))")
@@ -15,6 +15,11 @@ public enum FirmwareAcceptance {
         }
         guard manifest.minimumAgentVersion <= agentVersion else {
             throw FirmwareRefusal("needs agent \(manifest.minimumAgentVersion) or later to install; this is \(agentVersion)")
+        }
+        if !allowDowngrade, let runningText = variables[running.versionVariable], let runningVersion = SemanticVersion(runningText),
+            manifest.version < runningVersion
+        {
+            throw FirmwareRefusal("version \(manifest.version) is older than the running \(runningVersion); ask for it with --allow-downgrade")
         }
         if let other = manifest.images.first(where: { $0.name != "rootfs" }) {
             throw FirmwareRefusal("image \(other.name) is not one this agent installs (only rootfs)")

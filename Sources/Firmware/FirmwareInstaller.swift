@@ -15,13 +15,19 @@ public final class FirmwareInstaller {
         public let runningSlot: FirmwareSlot
         public let trusted: TrustStore
         public let agentVersion: SemanticVersion
+        /// Accept a version older than the running one (the security version still applies).
+        public let allowDowngrade: Bool
 
-        public init(board: String, layout: FirmwareLayout, runningSlot: FirmwareSlot, trusted: TrustStore, agentVersion: SemanticVersion) {
+        public init(
+            board: String, layout: FirmwareLayout, runningSlot: FirmwareSlot, trusted: TrustStore, agentVersion: SemanticVersion,
+            allowDowngrade: Bool = false
+        ) {
             self.board = board
             self.layout = layout
             self.runningSlot = runningSlot
             self.trusted = trusted
             self.agentVersion = agentVersion
+            self.allowDowngrade = allowDowngrade
         }
     }
 
@@ -74,10 +80,17 @@ public final class FirmwareInstaller {
                 throw FirmwareRefusal("the image's SHA-256 does not match the manifest")
             }
             try device.sync()
+            // Read back from the storage, not from the pages just written.
+            device.dropCache()
             phase = .readingBack(target: slot)
             try readBack(device, total: total, manifest: manifest)
             device.close()
             self.device = nil
+            // Nothing else may have moved the boot pointer or the target meanwhile.
+            let now = try environment()
+            guard BootVariables.slot(now) == target.runningSlot, BootVariables.state(of: slot, in: now) == .bad else {
+                throw FirmwareRefusal("the boot environment changed during the install (boot_slot \(now[BootVariables.bootSlot] ?? "?"), slot \(slot) \(now[slot.stateVariable] ?? "?")); not switching")
+            }
             try store([
                 (BootVariables.bootSlot, slot.rawValue), (slot.stateVariable, SlotState.trial.rawValue),
                 (slot.versionVariable, manifest.version.description), (Self.securityVariable(slot), String(manifest.securityVersion)),
@@ -109,12 +122,13 @@ public final class FirmwareInstaller {
         let capacity = try target.layout.capacity(of: slot)
         try FirmwareAcceptance.check(
             verified.manifest, board: target.board, running: target.runningSlot, variables: variables,
-            slotCapacity: capacity, agentVersion: target.agentVersion)
+            slotCapacity: capacity, agentVersion: target.agentVersion, allowDowngrade: target.allowDowngrade)
         manifest = verified.manifest
         keyID = verified.keyID
+        // Opened before anything is stored, so a device we cannot write is refused with nothing changed.
+        device = try BlockFile(path: target.layout.device(slot), writable: true)
         // Durably invalid before the first byte: a later fallback must never pick a half-written slot.
         try store([(slot.stateVariable, SlotState.bad.rawValue), (slot.versionVariable, nil), (Self.securityVariable(slot), nil)])
-        device = try BlockFile(path: target.layout.device(slot), writable: true)
         block.reserveCapacity(FirmwareManifest.blockSize)
         phase = .writing(target: slot, written: 0, total: verified.manifest.rootfs?.size ?? 0)
     }

@@ -92,6 +92,7 @@ public enum TarArchive {
             guard !path.hasPrefix("/"), !components.contains("..") else {
                 throw FirmwareRefusal("\(file.path): refusing the path \(path) (absolute or climbing out)")
             }
+            guard size <= 1 << 32 else { throw FirmwareRefusal("\(file.path): \(path) claims \(size) bytes") }
             offset += blockSize
             let target = destination + "/" + components.joined(separator: "/")
             switch block[156] {

@@ -67,6 +67,7 @@ public struct FirmwareCommand: ParsableCommand {
         @OptionGroup var device: DeviceOptions
         @Argument(help: "The .fw bundle.") var bundle: String
         @Flag(name: .long, help: "Reboot into it once installed.") var reboot = false
+        @Flag(name: .long, help: "Accept a version older than the running one.") var allowDowngrade = false
         public init() {}
 
         public func run() throws {
@@ -77,7 +78,7 @@ public struct FirmwareCommand: ParsableCommand {
             let total = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? 0
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["ssh"] + device.sshArguments + ["-s", device.device, reboot ? "fwup --reboot" : "fwup"]
+            process.arguments = ["ssh"] + device.sshArguments + ["-s", device.device, (["fwup"] + (reboot ? ["--reboot"] : []) + (allowDowngrade ? ["--allow-downgrade"] : [])).joined(separator: " ")]
             let input = Pipe()
             process.standardInput = input
             do {

@@ -57,6 +57,14 @@ final class SessionHandler: ChannelInboundHandler {
         context.channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).whenFailure { _ in }
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // A push cut off mid-stream (client killed, network gone) must not hold the install lock.
+        if case .firmware(let installer, _) = mode {
+            mode = .idle
+            agent.firmware?.endInstall(installer)
+        }
+    }
+
     private func reply(_ context: ChannelHandlerContext, _ wantReply: Bool, success: Bool) {
         guard wantReply else { return }
         let event: Any = success ? ChannelSuccessEvent() : ChannelFailureEvent()
@@ -92,7 +100,8 @@ final class SessionHandler: ChannelInboundHandler {
                     return
                 }
                 do {
-                    mode = .firmware(try firmware.beginInstall(), reboot: words.contains("--reboot"))
+                    mode = .firmware(
+                        try firmware.beginInstall(allowDowngrade: words.contains("--allow-downgrade")), reboot: words.contains("--reboot"))
                 } catch {
                     mode = .draining
                     write(context.channel, "refused: \(error)\n", stderr: true)

@@ -132,14 +132,17 @@ struct AgentCommand: ParsableCommand {
         let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
         for problem in trust.problems { Terminal.writeError("midflightd: ignoring \(problem)") }
         let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
-        let firmware: FirmwareManager?
+        var found: FirmwareManager?
         do {
-            firmware = try Self.firmwareManager(
+            found = try Self.firmwareManager(
                 board: boardDescription, boot: simulatedBoot, simulated: simulate, settings: agentConfig.firmware, store: store,
                 trust: trust, log: log)
         } catch {
-            throw fail("\(error)")
+            if simulate { throw fail("\(error)") }
+            // The services still run; only updates are off, and the log says why.
+            Terminal.writeError("midflightd: firmware updates off: \(error)")
         }
+        let firmware = found
         agent.firmware = firmware
         if let device = boardDescription.watchdog {
             let path = device.hasPrefix("/") ? device : store.root + "/" + device
@@ -248,6 +251,12 @@ extension AgentCommand {
                 let named = FirmwareSlot(rawValue: String(word.dropFirst("midflight.slot=".count)))
             {
                 slot = named
+            } else if !simulated {
+                // Guessing from boot_slot could name the other slot (after fw revert, say) and
+                // have an install overwrite the running root filesystem.
+                throw FirmwareRefusal(
+                    "the kernel command line has no midflight.slot=a|b, so the running slot is unknown; "
+                        + "the boot script must pass it (see board/raspberrypi4/README.md). Firmware updates are off")
             } else {
                 do {
                     slot = BootVariables.slot(try layout.environment.variables())

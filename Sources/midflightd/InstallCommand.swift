@@ -19,6 +19,7 @@ struct InstallCommand: ParsableCommand {
     @Option(name: .long, help: "Board name or folder; default: sim with --simulate, else /etc/midflight/agent.json's.") var board: String?
     @Option(name: .long, help: "Persisted state; default /data/midflight, or ./.midflight-sim with --simulate.") var dataDir: String?
     @Option(name: .long, help: "Folder of trusted signing keys (*.pub); default /etc/midflight/trusted-keys.") var trustedKeys: String?
+    @Flag(name: .long, help: "Accept a version older than the running one.") var allowDowngrade = false
     @Argument(help: "The .fw bundle, or - for standard input.") var bundle: String
 
     func run() throws {
@@ -42,7 +43,7 @@ struct InstallCommand: ParsableCommand {
             else {
                 throw CommandFailure("board \(description.name) has no firmware slots")
             }
-            let installer = try manager.beginInstall()
+            let installer = try manager.beginInstall(allowDowngrade: allowDowngrade)
             defer { manager.endInstall(installer) }
             let descriptor = bundle == "-" ? STDIN_FILENO : open(bundle, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { throw CommandFailure("cannot open \(bundle): \(String(cString: strerror(errno)))") }

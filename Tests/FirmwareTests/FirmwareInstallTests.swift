@@ -1,6 +1,7 @@
 import Crypto
 import Firmware
 import Foundation
+import Manifests
 import Testing
 
 /// The installer end to end on file-backed slots and environment: what it writes, what it
@@ -184,5 +185,48 @@ import Testing
         #expect(throws: FirmwareRefusal.self) { try fixture.install(bytes, into: again) }
         #expect(again.phase.description.contains("boots next: reboot to try it first"))
         #expect(try fixture.variables()["boot_slot"] == "b")
+    }
+}
+
+/// Refusals added after review: downgrades, an unwritable target, and an environment
+/// changed by someone else during the install.
+@Suite struct FirmwareInstallGuardTests {
+    @Test func anOlderVersionNeedsToBeAskedFor() throws {
+        let fixture = try FirmwareFixture()
+        let bytes = try fixture.bundle(FirmwareFixture.pattern(count: 1000, seed: 20), version: "0.9.0")
+        let refused = fixture.installer()
+        #expect(throws: FirmwareRefusal.self) { try fixture.install(bytes, into: refused) }
+        #expect(refused.phase.description.contains("version 0.9.0 is older than the running 1.0.0"))
+        #expect(try fixture.variables()["slot_b_state"] == "bad" && (try fixture.slotBytes(.b)).allSatisfy { $0 == 0 })
+        let allowed = FirmwareInstaller(target: .init(
+            board: "sim", layout: fixture.layout, runningSlot: .a, trusted: fixture.trusted, agentVersion: SemanticVersion(0, 2, 0),
+            allowDowngrade: true))
+        try fixture.install(bytes, into: allowed)
+        #expect(try fixture.variables()["slot_b_version"] == "0.9.0")
+    }
+
+    @Test func aTargetThatCannotBeOpenedIsRefusedBeforeAnyStore() throws {
+        let fixture = try FirmwareFixture()
+        let layout = FirmwareLayout(
+            slots: [.a: fixture.layout.device(.a), .b: fixture.folder + "/missing/slot-b.img"], slotSize: fixture.slotSize,
+            environmentConfig: fixture.layout.environment.configPath)
+        let before = try fixture.variables()
+        let installer = FirmwareInstaller(target: .init(
+            board: "sim", layout: layout, runningSlot: .a, trusted: fixture.trusted, agentVersion: SemanticVersion(0, 2, 0)))
+        #expect(throws: FirmwareRefusal.self) { try fixture.install(try fixture.bundle([1, 2, 3]), into: installer) }
+        #expect(installer.phase.description.contains("cannot open"))
+        #expect(try fixture.variables() == before)
+    }
+
+    @Test func aBootPointerMovedDuringTheInstallStopsTheCommit() throws {
+        let fixture = try FirmwareFixture()
+        let bytes = try fixture.bundle(FirmwareFixture.pattern(count: 5000, seed: 21))
+        let installer = fixture.installer()
+        try installer.feed(bytes[...])
+        try fixture.layout.environment.store([("boot_slot", "b")])  // someone else, meanwhile
+        #expect(throws: FirmwareRefusal.self) { try installer.finish() }
+        #expect(installer.phase.description.contains("the boot environment changed during the install"))
+        let variables = try fixture.variables()
+        #expect(variables["upgrade_available"] == "0" && variables["slot_b_state"] == "bad")
     }
 }

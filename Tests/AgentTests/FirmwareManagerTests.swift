@@ -1,0 +1,75 @@
+import Agent
+import Bundles
+import Firmware
+import Foundation
+import Testing
+
+/// The agent's firmware side on a file-backed board: one install at a time across
+/// processes, reverts by hand, anti-rollback on revert, an unreadable journal.
+@Suite struct FirmwareManagerTests {
+    func board() throws -> (String, FirmwareLayout) {
+        let folder = NSTemporaryDirectory() + "midflight-fwm-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in ["slot-a.img", "slot-b.img"] {
+            _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: nil)
+            try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/" + name)).truncate(atOffset: 1 << 20)
+        }
+        let config = try EnvironmentImage.createFileBacked(in: folder, size: 0x4000, initial: BootVariables.factory(version: "1.0.0"))
+        return (folder, FirmwareLayout(slots: [.a: folder + "/slot-a.img", .b: folder + "/slot-b.img"], slotSize: 1 << 20, environmentConfig: config))
+    }
+
+    func manager(_ folder: String, _ layout: FirmwareLayout, running: FirmwareSlot = .a) throws -> FirmwareManager {
+        try FirmwareManager(
+            board: "sim", layout: layout, runningSlot: running, settings: .init(), dataDirectory: folder, trusted: TrustStore(keys: []),
+            log: LogBook(echo: { _ in }))
+    }
+
+    @Test func oneInstallAtATimeEvenAcrossManagers() throws {
+        let (folder, layout) = try board()
+        let first = try manager(folder, layout)
+        let second = try manager(folder, layout)  // as `midflightd install` beside the agent
+        let installer = try first.beginInstall()
+        #expect(throws: FirmwareRefusal.self) { try second.beginInstall() }
+        #expect(throws: FirmwareRefusal.self) { try first.revert() }
+        first.endInstall(installer)
+        let next = try second.beginInstall()
+        second.endInstall(next)
+    }
+
+    @Test func revertingATrialByHandIsReportedAsSuch() throws {
+        let (folder, layout) = try board()
+        try layout.environment.store([
+            ("boot_slot", "b"), ("slot_b_state", "trial"), ("slot_b_version", "1.1.0"), ("upgrade_available", "1"), ("bootcount", "1"),
+        ])
+        let onTrial = try manager(folder, layout, running: .b)
+        #expect(try onTrial.isOnTrial())
+        #expect(try onTrial.revert() == .a)
+        // The next boot runs A and finds B still on trial: reverted, with the reason.
+        let afterReboot = try manager(folder, layout, running: .a)
+        let status = try afterReboot.status()
+        #expect(status.lastOutcome == "reverted from slot B (1.1.0): given up by hand (fw revert)")
+        #expect(status.otherSlotState == "bad")
+        #expect(try layout.environment.variables()["slot_b_state"] == "bad")
+    }
+
+    @Test func aRevertBelowTheSecurityFloorIsRefused() throws {
+        let (folder, layout) = try board()
+        try layout.environment.store([
+            ("boot_slot", "b"), ("slot_b_state", "good"), ("slot_b_version", "2.0.0"), ("slot_b_security", "3"), ("security_version", "3"),
+        ])
+        let manager = try manager(folder, layout, running: .b)
+        #expect {
+            try manager.revert()
+        } throws: { error in
+            "\(error)".contains("slot A has security version 0, below this board's 3")
+        }
+        #expect(try layout.environment.variables()["boot_slot"] == "b")
+    }
+
+    @Test func anUnreadableJournalDoesNotStopTheAgent() throws {
+        let (folder, layout) = try board()
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: folder + "/firmware.json"))
+        let manager = try manager(folder, layout)
+        #expect(try manager.status().lastOutcome == nil)
+    }
+}
