@@ -113,15 +113,18 @@ public enum ModuleBundle {
         return Contents(manifest: manifest, wasm: wasm, keyID: keyID)
     }
 
-    static func littleEndian(_ value: UInt32) -> [UInt8] {
+    /// The four bytes of `value`, little-endian, as bundle headers store lengths.
+    public static func littleEndian(_ value: UInt32) -> [UInt8] {
         [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24)]
     }
 
-    static func readUInt32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+    /// A little-endian length read back from a header.
+    public static func readUInt32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
         UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
     }
 
-    static func hexBytes(_ hex: String) -> [UInt8] {
+    /// The bytes of a key id written in hex.
+    public static func hexBytes(_ hex: String) -> [UInt8] {
         var bytes: [UInt8] = []
         var characters = Substring(hex)
         while characters.count >= 2 {

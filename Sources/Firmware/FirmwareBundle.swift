@@ -65,19 +65,8 @@ public enum FirmwareBundle {
 
     static func header(manifest: [UInt8], key: Curve25519.Signing.PublicKey) -> [UInt8] {
         var bytes = ModuleBundle.magic + [ModuleBundle.format, firmwareKind]
-        bytes += hexBytes(SigningKeys.id(of: key))
-        let length = UInt32(manifest.count)
-        bytes += [UInt8(length & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length >> 16 & 0xFF), UInt8(length >> 24)]
+        bytes += ModuleBundle.hexBytes(SigningKeys.id(of: key))
+        bytes += ModuleBundle.littleEndian(UInt32(manifest.count))
         return bytes + manifest
-    }
-
-    static func hexBytes(_ hex: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var characters = Substring(hex)
-        while characters.count >= 2 {
-            bytes.append(UInt8(characters.prefix(2), radix: 16) ?? 0)
-            characters = characters.dropFirst(2)
-        }
-        return bytes
     }
 }

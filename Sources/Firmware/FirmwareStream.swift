@@ -91,7 +91,7 @@ public struct FirmwareStream {
                 ? "this is a module bundle; push it with `midflight push` (the module-push subsystem)"
                 : "not a firmware bundle (kind \(header[9]))")
         }
-        let raw = UInt32(header[18]) | UInt32(header[19]) << 8 | UInt32(header[20]) << 16 | UInt32(header[21]) << 24
+        let raw = ModuleBundle.readUInt32(header, 18)
         guard raw <= UInt32(FirmwareBundle.maximumManifest) else {
             throw FirmwareRefusal("manifest of \(raw) bytes is larger than the \(FirmwareBundle.maximumManifest)-byte limit")
         }

@@ -76,17 +76,8 @@ public struct FirmwareCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             let total = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? 0
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["ssh"] + device.sshArguments + ["-s", device.device, (["fwup"] + (reboot ? ["--reboot"] : []) + (allowDowngrade ? ["--allow-downgrade"] : [])).joined(separator: " ")]
-            let input = Pipe()
-            process.standardInput = input
-            do {
-                try process.run()
-            } catch {
-                FileHandle.standardError.write(Data("midflight: cannot run ssh: \(error.localizedDescription)\n".utf8))
-                throw ExitCode(1)
-            }
+            let subsystem = (["fwup"] + (reboot ? ["--reboot"] : []) + (allowDowngrade ? ["--allow-downgrade"] : [])).joined(separator: " ")
+            let (process, input) = try device.startSubsystem(subsystem)
             // SIGPIPE would end us silently if the device refuses early and closes.
             signal(SIGPIPE, SIG_IGN)
             let started = Date()

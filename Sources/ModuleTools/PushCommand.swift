@@ -10,6 +10,23 @@ public struct DeviceOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .long], help: "Extra ssh -o options (repeatable).") var sshOption: [String] = []
     public init() {}
 
+    /// Starts `ssh -s DEVICE SUBSYSTEM` with a pipe on its standard input; a failure to
+    /// start is reported and becomes exit status 1.
+    func startSubsystem(_ subsystem: String) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ssh"] + sshArguments + ["-s", device, subsystem]
+        let input = Pipe()
+        process.standardInput = input
+        do {
+            try process.run()
+        } catch {
+            FileHandle.standardError.write(Data("midflight: cannot run ssh: \(error.localizedDescription)\n".utf8))
+            throw ExitCode(1)
+        }
+        return (process, input)
+    }
+
     var sshArguments: [String] {
         var arguments: [String] = []
         if let port { arguments += ["-p", String(port)] }
@@ -42,18 +59,7 @@ public struct PushCommand: ParsableCommand {
             FileHandle.standardError.write(Data("midflight: cannot read \(bundlePath)\n".utf8))
             throw ExitCode(1)
         }
-        let subsystem = allowDowngrade ? "module-push --allow-downgrade" : "module-push"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ssh"] + device.sshArguments + ["-s", device.device, subsystem]
-        let input = Pipe()
-        process.standardInput = input
-        do {
-            try process.run()
-        } catch {
-            FileHandle.standardError.write(Data("midflight: cannot run ssh: \(error.localizedDescription)\n".utf8))
-            throw ExitCode(1)
-        }
+        let (process, input) = try device.startSubsystem(allowDowngrade ? "module-push --allow-downgrade" : "module-push")
         // Stream in chunks with progress on stderr; the device's report arrives on our stdout/stderr.
         let chunk = 64 * 1024
         var sent = 0

@@ -14,33 +14,6 @@ import Testing
         return path
     }()
 
-    struct Output {
-        var status: Int32
-        var output: String
-        var error: String
-    }
-
-    @discardableResult
-    func run(_ arguments: [String], input: Data? = nil, timeout: TimeInterval = 60) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = stdin
-        try process.run()
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { if process.isRunning { process.terminate() } }
-        if let input { stdin.fileHandleForWriting.write(input) }
-        try stdin.fileHandleForWriting.close()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, output: String(decoding: out, as: UTF8.self), error: String(decoding: err, as: UTF8.self))
-    }
-
     var midflight: String { ConsoleSession.executables.appendingPathComponent("midflight").path }
     var midflightd: String { ConsoleSession.executables.appendingPathComponent("midflightd").path }
 
@@ -197,7 +170,7 @@ import Testing
         #expect(created.status == 0, "\(created.error)")
         let bundle = folder + "/big.fw"
         let baseline = folder + "/baseline"
-        func install(_ data: String, strace: [String] = []) throws -> Output {
+        func install(_ data: String, strace: [String] = []) throws -> ProcessOutput {
             try run(strace + [midflightd, "install", "--simulate", "--data-dir", data, "--trusted-keys", folder + "/trusted", bundle])
         }
         // The board's first state: a refused install creates the slots and environment.
