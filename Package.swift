@@ -122,7 +122,7 @@ let package = Package(
             name: "midflightd",
             dependencies: [
                 "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware", "LinuxHardware", "Agent",
-                "AgentCommands", "ThreadSupport", "Bundles", "CLinux", "Firmware", "RemoteAccess",
+                "AgentCommands", "ThreadSupport", "Bundles", "CLinux", "Firmware", "RemoteAccess", "HardwareContract",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -15,6 +15,8 @@ public struct ServiceSummary: Sendable {
     public let readings: [(String, Double)]
     public let lastCrash: String?
     public let timerMilliseconds: Int
+    /// Edge timestamp (the kernel's, on Linux) → handler done, over the last edges; nil before the first.
+    public let edgeLatency: EdgeLatency.Summary?
 }
 
 /// One parameter as the console shows it.
@@ -59,7 +61,7 @@ extension AgentRuntime {
             grants: service.config.grants.i2c.map(\.description) + service.config.grants.gpio.map(\.description)
                 + (service.config.grants.clockSet ? ["clock"] : []),
             readings: service.readings.keys.sorted().map { ($0, service.readings[$0] ?? 0) }, lastCrash: service.lastCrash,
-            timerMilliseconds: Int(service.tickPeriod / 1_000_000))
+            timerMilliseconds: Int(service.tickPeriod / 1_000_000), edgeLatency: service.edgeLatency.summary)
     }
 
     public func serviceSummary(_ name: String) throws(AgentRefusal) -> ServiceSummary {

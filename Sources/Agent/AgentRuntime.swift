@@ -168,6 +168,7 @@ public final class AgentRuntime: @unchecked Sendable {
         case .edge(let name, let generation, let line, let rising, let timestamp):
             guard let service = services[name], service.generation == generation, service.state.isRunning else { return }
             deliver(service, event: "edge") { try $0.edge(line: line, rising: rising, timestampNanoseconds: timestamp) }
+            service.edgeLatency.record(timestamp: UInt64(max(0, timestamp)), handledAt: monotonicNanoseconds())
         case .reading(let name, let input, let value):
             guard let service = services[name], service.state.isRunning else { return }
             deliver(service, event: "reading") { try $0.reading(input: input, value: value) }

@@ -23,6 +23,7 @@ final class Service {
     var readings: [String: Double] = [:]
     var restarts = 0
     var lastCrash: String?
+    var edgeLatency = EdgeLatency()
 
     init(config: AgentConfig.Service) {
         self.config = config

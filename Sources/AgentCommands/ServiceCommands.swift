@@ -44,6 +44,13 @@ public struct StatusCommand: ParsableCommand, ContextCommand {
                 ("grants", .array(summary.grants.map(JSONValue.string))),
                 ("readings", .object(summary.readings.map { ($0.0, number($0.1)) })),
                 ("lastCrash", summary.lastCrash.map(JSONValue.string) ?? .null),
+                ("edgeLatency", summary.edgeLatency.map { latency in
+                    .object([
+                        ("medianNanoseconds", number(Double(latency.median))), ("p99Nanoseconds", number(Double(latency.p99))),
+                        ("maxNanoseconds", number(Double(latency.max))), ("samples", number(Double(latency.count))),
+                        ("edges", number(Double(latency.total))),
+                    ])
+                } ?? .null),
             ]).serialized)
             return
         }
@@ -52,6 +59,16 @@ public struct StatusCommand: ParsableCommand, ContextCommand {
         context.write("  restarts: \(summary.restarts)\(summary.timerMilliseconds > 0 ? ", timer every \(summary.timerMilliseconds) ms" : "")")
         for (reading, value) in summary.readings { context.write("  \(reading) = \(value)") }
         if let crash = summary.lastCrash { context.write("  last crash: \(crash)") }
+        if let latency = summary.edgeLatency {
+            context.write(
+                "  edges:    \(latency.total), latency median \(microseconds(latency.median)) p99 \(microseconds(latency.p99)) "
+                    + "max \(microseconds(latency.max)) over the last \(latency.count) (edge timestamp → handler done)")
+        }
+    }
+
+    func microseconds(_ nanoseconds: UInt64) -> String {
+        let tenths = (nanoseconds + 50) / 100
+        return "\(tenths / 10).\(tenths % 10) µs"
     }
 }
 

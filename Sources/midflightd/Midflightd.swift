@@ -9,6 +9,6 @@ struct Midflightd: ParsableCommand {
         commandName: "midflightd",
         abstract: "Midflight's board agent.",
         version: AgentVersion.current.description,
-        subcommands: [AgentCommand.self, InstallCommand.self, I2CCommand.self, GPIOCommand.self],
+        subcommands: [AgentCommand.self, InstallCommand.self, I2CCommand.self, GPIOCommand.self, ContractCommand.self],
         defaultSubcommand: AgentCommand.self)
 }

@@ -50,6 +50,7 @@ enum FixtureModules {
         Thread.sleep(forTimeInterval: 2.2)
         let before = count(in: session.run("status flow", until: "count = ")) ?? -1
         #expect(before >= 4)
+        #expect(session.run("status flow", until: "handler done").contains(" latency median "))
         let swap = session.run("module load pulse-counter \(v2)", until: "state migrated")
         #expect(swap.contains("pulse-counter 1.0.0 → 1.1.0: swapped 1 service in "), "\(swap)")
         Thread.sleep(forTimeInterval: 2.2)
