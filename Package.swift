@@ -130,9 +130,11 @@ let package = Package(
         .executableTarget(
             name: "midflight-benchmarks",
             dependencies: [
-                "Hardware", "ModuleHost", "ModuleRuntime", "ModuleTools", "SimulatedHardware", "Boards", "Bundles", "Firmware",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+                "Hardware", "ModuleHost", "ModuleRuntime", "ModuleTools", "SimulatedHardware", "Boards", "Bundles", "Firmware", "Agent",
+                "ThreadSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // Module sources the benchmark builds to wasm, and the Erlang/OTP side it runs beside ours.
+            exclude: ["SwapModules", "OTP"]
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),

@@ -24,6 +24,9 @@ public struct AgentConfig: Sendable {
     public let supervisor: SupervisorSpec
     /// The firmware health gate (defaults when the config has no `firmware` section).
     public let firmware: FirmwareManager.Settings
+    /// The pause before the second and later restarts of a burst, doubling each time
+    /// (the root supervisor's `backoffMilliseconds`, default 100); 0 restarts at once, as OTP does.
+    public let restartBackoffMilliseconds: Int
 
     /// Start order: the supervision tree's order.
     public var serviceOrder: [String] { supervisor.services }
@@ -105,8 +108,10 @@ public struct AgentConfig: Sendable {
                 throw field.problem("validationDeadlineSeconds must be longer than healthWindowSeconds (and at most a day)")
             }
         }
+        let backoff = try supervisorField.optional("backoffMilliseconds")?.integer(in: 0...60_000) ?? 100
         return AgentConfig(
-            file: file, board: board, moduleFolders: moduleFolders, services: services, supervisor: supervisor, firmware: firmware)
+            file: file, board: board, moduleFolders: moduleFolders, services: services, supervisor: supervisor, firmware: firmware,
+            restartBackoffMilliseconds: backoff)
     }
 
     static func isServiceName(_ text: String) -> Bool {
@@ -161,7 +166,10 @@ public struct AgentConfig: Sendable {
     private static func parseSupervisor(
         _ reader: JSONReader, name: String, services: [String: Service]
     ) throws(JSONReader.Problem) -> SupervisorSpec {
-        try reader.onlyMembers(["name", "strategy", "intensity", "periodSeconds", "children"])
+        try reader.onlyMembers(["name", "strategy", "intensity", "periodSeconds", "children", "backoffMilliseconds"])
+        if name != "root", let backoff = try reader.optional("backoffMilliseconds") {
+            throw backoff.problem("only the top supervisor sets backoffMilliseconds (it applies to the whole tree)")
+        }
         let strategyField = try reader.required("strategy")
         let strategyText = try strategyField.string()
         guard let strategy = RestartStrategy(rawValue: strategyText) else {

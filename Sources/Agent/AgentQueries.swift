@@ -113,6 +113,22 @@ extension AgentRuntime {
         return "\(name).\(parameterName) = \(parameter.format(value))"
     }
 
+    /// A request to a running service's `call` handler and its reply (`call NAME BYTES…` on
+    /// the console): the module's gen_server:call. A crash in the handler is supervised
+    /// like any other and reported here.
+    public func call(_ name: String, request: [UInt8]) throws(AgentRefusal) -> [UInt8] {
+        let service = try service(name)
+        guard service.state.isRunning, service.instance != nil else {
+            throw AgentRefusal("\(name) is not running (\(service.state.description))")
+        }
+        var reply: [UInt8] = []
+        deliver(service, event: "call") { reply = try $0.call(request) }
+        guard service.state.isRunning else {
+            throw AgentRefusal("\(name) crashed handling the call: \(service.lastCrash ?? "see log")")
+        }
+        return reply
+    }
+
     public func getParameter(_ name: String, _ parameterName: String) throws(AgentRefusal) -> String {
         for summary in try parameters(of: name) where summary.parameter.name == parameterName {
             return summary.parameter.format(summary.value)

@@ -69,6 +69,7 @@ public final class AgentRuntime: @unchecked Sendable {
         self.log = log
         self.engine = engine
         machine = SupervisorMachine(root: config.supervisor)
+        machine.backoffBase = UInt64(config.restartBackoffMilliseconds) * 1_000_000
         for (name, service) in config.services { services[name] = Service(config: service) }
     }
 

@@ -116,7 +116,7 @@ public struct TimeCommand: ParsableCommand, ContextCommand {
 public let agentConsoleGroups: [(name: String, command: any ParsableCommand.Type)] = [
     ("services", ServicesCommand.self), ("status", StatusCommand.self), ("watch", WatchCommand.self), ("restart", RestartCommand.self),
     ("stop", StopCommand.self), ("start", StartCommand.self), ("params", ParamsCommand.self), ("set", SetCommand.self),
-    ("get", GetCommand.self), ("log", LogCommand.self), ("modules", ModulesCommand.self), ("module", ModuleAgentCommand.self),
+    ("get", GetCommand.self), ("call", CallCommand.self), ("log", LogCommand.self), ("modules", ModulesCommand.self), ("module", ModuleAgentCommand.self),
     ("time", TimeCommand.self), ("fw", FirmwareAgentCommand.self), ("reboot", RebootCommand.self),
     ("watchdog", WatchdogCommand.self),
 ] + ConsoleInterpreter.hardwareGroups

@@ -165,3 +165,26 @@ public struct WatchCommand: ParsableCommand, ContextCommand {
         context.write("watched \(shown) time\(shown == 1 ? "" : "s")")
     }
 }
+
+/// `call NAME [BYTE…]`: a request to a service's `call` handler, the reply in hex.
+public struct CallCommand: ParsableCommand, ContextCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "call", abstract: "Send bytes (hex, e.g. 0x01 2a) to a service's call handler and show its reply.")
+    @Argument(help: "Service name.") var name: String
+    @Argument(help: "Request bytes, hex.") var bytes: [String] = []
+    public init() {}
+
+    public func execute(in context: CommandContext) throws {
+        var request: [UInt8] = []
+        for text in bytes {
+            let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? String(text.dropFirst(2)) : text
+            guard let byte = UInt8(digits, radix: 16) else {
+                throw CommandFailure("'\(text)' is not a byte in hex (00-ff)", exitStatus: 2)
+            }
+            request.append(byte)
+        }
+        let (service, message) = (name, request)
+        let reply = try onAgent(context) { try $0.call(service, request: message) }
+        context.write(reply.isEmpty ? "(empty reply)" : reply.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " "))
+    }
+}

@@ -8,9 +8,11 @@ import ModuleTools
 import SimulatedHardware
 import Boards
 
-/// Prints the module runtime's figures: verify (parse + checks), instantiate, and the
-/// cost of dispatching events into a module; then firmware install throughput and memory. Run it release-built:
-/// `swift run -c release midflight-benchmarks`.
+/// Prints the module runtime's figures (verify, instantiate, event dispatch), the agent's
+/// (swap pause, 100 services, restart, calls, footprint, soak), firmware install
+/// throughput and memory, and then runs the Erlang/OTP equivalents and prints both side by
+/// side. Run it release-built: `swift build -c release --product midflightd &&
+/// swift run -c release midflight-benchmarks` (docs/benchmarks.md).
 @main
 struct Benchmarks {
     static func now() -> UInt64 {
@@ -19,8 +21,8 @@ struct Benchmarks {
         return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
     }
 
-    /// Median, p99 and max of `runs` timings of `body`, in nanoseconds.
-    static func measure(_ name: String, runs: Int, _ body: () throws -> Void) rethrows {
+    /// `runs` timings of `body`, into `figures` under `key`.
+    static func measure(_ key: String, _ name: String, runs: Int, into figures: inout Figures, _ body: () throws -> Void) rethrows {
         var samples: [UInt64] = []
         samples.reserveCapacity(runs)
         for _ in 0..<runs {
@@ -28,15 +30,12 @@ struct Benchmarks {
             try body()
             samples.append(now() - start)
         }
-        samples.sort()
-        func show(_ value: UInt64) -> String {
-            value >= 1_000_000 ? "\(Double(value / 1000) / 1000) ms" : "\(Double(value / 10) / 100) µs"
-        }
-        let p99 = samples[min(samples.count - 1, samples.count * 99 / 100)]
-        print("\(name.padding(toLength: 44, withPad: " ", startingAt: 0)) median \(show(samples[samples.count / 2]).padding(toLength: 12, withPad: " ", startingAt: 0)) p99 \(show(p99).padding(toLength: 12, withPad: " ", startingAt: 0)) max \(show(samples.last ?? 0))  (n=\(runs))")
+        figures.add(key, name, samples)
     }
 
     static func main() throws {
+        // Line by line even into a file or a pipe, so a long run shows its progress.
+        setvbuf(stdout, nil, _IOLBF, 0)
         let builder = try ModuleBuilder.standard()
         let engine = ModuleEngine()
         let scratch = "/tmp/midflight-benchmarks-\(getpid())"
@@ -47,6 +46,7 @@ struct Benchmarks {
         let counterBytes = try FileSystem.read(counter.path)
         print("module sizes: rtc \(rtcBytes.count) B, pulse-counter \(counterBytes.count) B")
 
+        var figures = Figures()
         let board = SimulatedBoard(
             SimulatedBoardSpec(
                 name: "bench",
@@ -56,11 +56,11 @@ struct Benchmarks {
         let time = SimulatedSystemTime(clock: board.clock, synchronized: true)
         let rtcGrants = ServiceGrants(i2c: [try ServiceGrants.parseI2C("i2c-1@0x68")], clockSet: true)
 
-        try measure("verify rtc.wasm (parse, manifest, ABI)", runs: 200) {
+        try measure("verify", "verify rtc.wasm (parse, manifest, ABI)", runs: 200, into: &figures) {
             _ = try ModuleArtifact(bytes: rtcBytes, source: "rtc", engine: engine)
         }
         let artifact = try ModuleArtifact(bytes: rtcBytes, source: "rtc", engine: engine)
-        try measure("instantiate rtc (eager compile)", runs: 200) {
+        try measure("instantiate", "instantiate rtc (eager compile)", runs: 200, into: &figures) {
             let resources = try ServiceResources(
                 serviceName: "rtc", manifest: artifact.manifest, grants: rtcGrants, parameters: artifact.manifest.parameters.map(\.defaultValue),
                 backend: board, time: time)
@@ -71,7 +71,7 @@ struct Benchmarks {
             backend: board, time: time)
         let instance = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
         try instance.start()
-        try measure("rtc tick (2 I2C block reads, publishes)", runs: 5000) { try instance.tick() }
+        try measure("rtc_tick", "rtc tick (2 I2C block reads, publishes)", runs: 5000, into: &figures) { try instance.tick() }
 
         let counterArtifact = try ModuleArtifact(bytes: counterBytes, source: "pulse-counter", engine: engine)
         let counterResources = try ServiceResources(
@@ -79,16 +79,19 @@ struct Benchmarks {
             parameters: counterArtifact.manifest.parameters.map(\.defaultValue), backend: board, time: time)
         let counterInstance = try ModuleInstance(artifact: counterArtifact, resources: counterResources, engine: engine)
         try counterInstance.start()
-        try measure("pulse-counter edge (trivial event)", runs: 20000) {
+        try measure("edge", "pulse-counter edge (trivial event)", runs: 20000, into: &figures) {
             try counterInstance.edge(line: 0, rising: true, timestampNanoseconds: 0)
         }
         var closureCount = 0
         let closure: (Int) -> Void = { closureCount += $0 }
-        measure("anchor: native Swift closure call", runs: 20000) { closure(1) }
-        try measure("snapshot + code_change (pulse-counter state)", runs: 1000) {
+        measure("closure", "anchor: native Swift closure call", runs: 20000, into: &figures) { closure(1) }
+        try measure("code_change", "snapshot + code_change (pulse-counter state)", runs: 1000, into: &figures) {
             let state = try counterInstance.snapshot()
             try counterInstance.codeChange(from: counterArtifact.manifest.version, state: state)
         }
+        print("agent (in process, simulated board):")
+        try AgentBenchmarks(scratch: scratch, builder: builder).run(&figures)
         try FirmwareBenchmarks.run(scratch: scratch)
+        OTPComparison.run(scratch: scratch, sources: builder.sdkDirectory + "/../midflight-benchmarks/OTP", ours: figures)
     }
 }

@@ -46,10 +46,21 @@ import Testing
         (#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "children": ["a", "a"]}}"#, "etc/agent.json: supervisor: service \"a\" appears twice in the tree"),
         ("{\"board\": \"sim\", \"services\": {\"a\": {\"module\": \"m\", \"inputs\": [\"ghost.temperature\"]}}, \(tree)}", "etc/agent.json: services.a.inputs: \"ghost.temperature\" is not SERVICE.READING of a configured service"),
         (#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "intensity": -1, "children": ["a"]}}"#, "etc/agent.json: supervisor.intensity: -1 is out of range"),
+        (#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "backoffMilliseconds": -5, "children": ["a"]}}"#, "etc/agent.json: supervisor.backoffMilliseconds: -5 is out of range"),
+        (#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "children": [{"name": "s", "strategy": "one_for_one", "backoffMilliseconds": 0, "children": ["a"]}]}}"#, "etc/agent.json: supervisor.children[0].backoffMilliseconds: only the top supervisor sets backoffMilliseconds"),
     ])
     func refusesNamingFileServiceAndField(json: String, message: String) {
         let found = problem(json)
         #expect(found?.hasPrefix(message) == true, "\(found ?? "accepted")")
+    }
+
+    @Test func restartBackoffIsTheTopSupervisorsAndDefaultsTo100Milliseconds() throws {
+        let plain = try AgentConfig.parse(Array("{\"board\": \"sim\", \"services\": {\"a\": {\"module\": \"m\"}}, \(Self.tree)}".utf8), file: "a.json")
+        #expect(plain.restartBackoffMilliseconds == 100)
+        let immediate = try AgentConfig.parse(
+            Array(#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "backoffMilliseconds": 0, "children": ["a"]}}"#.utf8),
+            file: "a.json")
+        #expect(immediate.restartBackoffMilliseconds == 0)
     }
 }
 

@@ -1,0 +1,278 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Agent
+import Boards
+import Bundles
+import Crypto
+import Hardware
+import ModuleTools
+import SimulatedHardware
+import Synchronization
+import ThreadSupport
+
+/// The agent's figures that the BEAM is measured beside (issue: benchmarks against the
+/// anchors): hot-swap pause and full swap, 100 services swapped at once, crash → answering
+/// again, a call through the agent loop, footprint and start, and a swap soak.
+struct AgentBenchmarks {
+    let scratch: String
+    let v1: [UInt8]
+    let v2: [UInt8]
+    let key = Curve25519.Signing.PrivateKey()
+
+    init(scratch: String, builder: ModuleBuilder) throws {
+        self.scratch = scratch
+        let sources = builder.sdkDirectory + "/../midflight-benchmarks/SwapModules"
+        mkdir(scratch + "/modules", 0o755)
+        mkdir(scratch + "/swap", 0o755)
+        v1 = try FileSystem.read(try builder.build(sources + "/counter-v1", output: scratch + "/modules/bench-counter-1.0.0.wasm").path)
+        v2 = try FileSystem.read(try builder.build(sources + "/counter-v2", output: scratch + "/swap/bench-counter-2.0.0.wasm").path)
+    }
+
+    /// A simulated board with `count` idle input lines c0…c(count-1) on gpiochip0, and a DS3231.
+    static func board(lines count: Int) -> SimulatedBoard {
+        SimulatedBoard(
+            SimulatedBoardSpec(
+                name: "bench",
+                buses: [.init(number: 1, devices: [.init(address: 0x68, model: .ds3231(.init(), temperature: 22))])],
+                chips: [.init(name: "gpiochip0", label: "bench", lineCount: count, lines: (0..<count).map { .init(offset: $0, name: "c\($0)") })]))
+    }
+
+    /// An agent config with `count` bench-counter services, one per line, restarting at once (no backoff, as OTP).
+    func config(services count: Int, file: String) throws -> AgentConfig {
+        let services = (0..<count).map { #""c\#($0)": { "module": "bench-counter", "gpio": ["gpiochip0:c\#($0)"] }"# }
+        let names = (0..<count).map { "\"c\($0)\"" }
+        let json = """
+            { "board": "bench", "modules": ["modules"],
+              "services": { \(services.joined(separator: ", ")) },
+              "supervisor": { "strategy": "one_for_one", "intensity": 1000, "periodSeconds": 1, "backoffMilliseconds": 0,
+                              "children": [\(names.joined(separator: ", "))] } }
+            """
+        try FileSystem.writeAtomically(Array(json.utf8), to: file)
+        return try AgentConfig.parse(Array(json.utf8), file: file)
+    }
+
+    func agent(services count: Int, data: String) throws -> (AgentRuntime, SimulatedBoard) {
+        let board = Self.board(lines: max(count, 8))
+        FileSystem.removeTree(data)
+        let runtime = AgentRuntime(
+            config: try config(services: count, file: scratch + "/agent-\(count).json"), backend: board,
+            time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: data), log: LogBook(echo: { _ in }),
+            trustedKeys: TrustStore(keys: [key.publicKey]))
+        runtime.start()
+        try waitUntilRunning(runtime, count: count)
+        return (runtime, board)
+    }
+
+    func waitUntilRunning(_ runtime: AgentRuntime, count: Int) throws {
+        for _ in 0..<5000 {
+            if runtime.perform({ $0.serviceSummaries().filter { $0.state == "running" }.count }) == count { return }
+            usleep(1000)
+        }
+        throw BenchmarkFailure("services did not all start")
+    }
+
+    func run(_ figures: inout Figures) throws {
+        try swapOne(&figures)
+        try swapHundred(&figures)
+        try restart(&figures)
+        try calls(&figures)
+        try startAndFootprint(&figures)
+        try soak(&figures)
+    }
+
+    /// 1000 swaps alternating 1.0.0 ↔ 2.0.0 (a state transform both ways): the pause (the
+    /// loop holds the service: snapshot, code_change, switch; instantiation is before it),
+    /// and the whole signed push: Ed25519 check, verify, instantiate, pause, store.
+    func swapOne(_ figures: inout Figures) throws {
+        let (runtime, _) = try agent(services: 1, data: scratch + "/data-swap")
+        defer { runtime.shutdown() }
+        let bundles = [try ModuleBundle.create(wasm: v2, key: key), try ModuleBundle.create(wasm: v1, key: key)]
+        var pauses: [UInt64] = []
+        var full: [UInt64] = []
+        for round in 0..<1100 {
+            let bundle = bundles[round % 2]
+            let start = Benchmarks.now()
+            let report = try runtime.perform { runtime in Result(catching: { try runtime.push(bundle: bundle, allowDowngrade: true) }) }.get()
+            let elapsed = Benchmarks.now() - start
+            guard report.stateMigrated else { throw BenchmarkFailure("state not migrated: \(report)") }
+            if round >= 100 {
+                pauses.append(report.pauseNanoseconds)
+                full.append(elapsed)
+            }
+        }
+        figures.add("swap_pause", "swap pause, 1 service (5-field state)", pauses)
+        figures.add("swap_full", "full swap: signed push → running", full)
+        let summary = try runtime.perform { runtime in Result(catching: { try runtime.serviceSummary("c0") }) }.get()
+        print("  after 1100 swaps c0 runs \(summary.module) \(summary.version), \(summary.state)")
+    }
+
+    /// 100 services of one module swapped together, 120 rounds alternating: the total pause.
+    func swapHundred(_ figures: inout Figures) throws {
+        let (runtime, _) = try agent(services: 100, data: scratch + "/data-swap100")
+        defer { runtime.shutdown() }
+        let modules = [v2, v1]
+        var pauses: [UInt64] = []
+        for round in 0..<120 {
+            let bytes = modules[round % 2]
+            let report = try runtime.perform { runtime in
+                Result(catching: { try runtime.load(module: "bench-counter", bytes: bytes, source: "bench", allowDowngrade: true) })
+            }.get()
+            guard report.services.count == 100 else { throw BenchmarkFailure("swapped \(report.services.count) of 100") }
+            if round >= 20 { pauses.append(report.pauseNanoseconds) }
+        }
+        figures.add("swap_100", "swap pause, 100 services at once", pauses)
+    }
+
+    /// A trap in the service (its `call` handler asked to crash) → the supervisor restarts
+    /// it → a call is answered again. Batches of 500 stay inside intensity 1000 per second.
+    func restart(_ figures: inout Figures) throws {
+        let (runtime, _) = try agent(services: 1, data: scratch + "/data-restart")
+        defer { runtime.shutdown() }
+        var samples: [UInt64] = []
+        for batch in 0..<3 {
+            if batch > 0 { usleep(1_100_000) }
+            for _ in 0..<500 {
+                let start = Benchmarks.now()
+                let crashed = runtime.perform { runtime in (try? runtime.call("c0", request: [0xFF])) == nil }
+                guard crashed else { throw BenchmarkFailure("the crash call was answered") }
+                var answered = false
+                while !answered {
+                    answered = runtime.perform { runtime in (try? runtime.call("c0", request: [0])) != nil }
+                }
+                if batch > 0 { samples.append(Benchmarks.now() - start) }
+            }
+        }
+        figures.add("restart", "crash → restarted, answering a call", samples)
+    }
+
+    /// A request/reply through the agent loop (another thread's mailbox, the module's call
+    /// handler, the reply back): the gen_server:call of Midflight.
+    func calls(_ figures: inout Figures) throws {
+        let (runtime, _) = try agent(services: 1, data: scratch + "/data-call")
+        defer { runtime.shutdown() }
+        var samples: [UInt64] = []
+        for round in 0..<21_000 {
+            let start = Benchmarks.now()
+            let reply = runtime.perform { runtime in try? runtime.call("c0", request: [0]) }
+            if round >= 1000 { samples.append(Benchmarks.now() - start) }
+            guard reply?.count == 8 else { throw BenchmarkFailure("no reply") }
+        }
+        figures.add("call_loop", "call round trip through the agent loop", samples)
+    }
+
+    /// Start → all running for 100 services (in process); then the daemon's RSS idle with
+    /// the simulated board's services and with 100 services, and its size on disk.
+    func startAndFootprint(_ figures: inout Figures) throws {
+        var starts: [UInt64] = []
+        for round in 0..<6 {
+            let start = Benchmarks.now()
+            let (runtime, _) = try agent(services: 100, data: scratch + "/data-start")
+            if round > 0 { starts.append(Benchmarks.now() - start) }
+            runtime.shutdown()
+        }
+        figures.add("start_100", "start → 100 services running", starts)
+
+        let daemon = (FileSystem.executablePath().map(FileSystem.parent) ?? ".") + "/midflightd"
+        guard FileSystem.exists(daemon) else {
+            print("  (no \(daemon): build it with `swift build -c release --product midflightd` for the footprint figures)")
+            return
+        }
+        let data = scratch + "/data-daemon"
+        FileSystem.removeTree(data)
+        let simulated = try Self.residentKilobytes(of: [daemon, "--simulate", "--no-ssh", "--no-console", "--data-dir", data])
+        figures.add(size: "rss_sim", "midflightd RSS idle, simulated board's 4 services", kilobytes: simulated)
+
+        let board = scratch + "/board-100"
+        mkdir(board, 0o755)
+        let lines = (0..<100).map { #"{ "offset": \#($0), "name": "c\#($0)" }"# }
+        let boardJSON = """
+            { "name": "bench-100", "backend": "simulated",
+              "gpio": [ { "chip": "gpiochip0", "label": "bench", "lineCount": 100, "lines": [\(lines.joined(separator: ", "))] } ] }
+            """
+        try FileSystem.writeAtomically(Array(boardJSON.utf8), to: board + "/board.json")
+        _ = try config(services: 100, file: scratch + "/agent-daemon-100.json")
+        FileSystem.removeTree(data)
+        let hundred = try Self.residentKilobytes(of: [
+            daemon, "--board", board, "--config", scratch + "/agent-daemon-100.json", "--no-ssh", "--no-console", "--data-dir", data,
+        ])
+        figures.add(size: "rss_100", "midflightd RSS idle, 100 services", kilobytes: hundred)
+        var info = stat()
+        stat(daemon, &info)
+        figures.add(size: "binary", "midflightd binary (release, not stripped)", kilobytes: Int(info.st_size) / 1024)
+    }
+
+    /// Starts a daemon, lets it settle for 3 s, reads its VmRSS, stops it.
+    static func residentKilobytes(of arguments: [String]) throws -> Int {
+        var pid: pid_t = 0
+        var argv = arguments.map { strdup($0) } + [nil]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ) == 0 else {
+            throw BenchmarkFailure("cannot run \(arguments[0])")
+        }
+        sleep(3)
+        let rss = Self.status(of: "\(pid)", field: "VmRSS:")
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        guard rss > 0 else { throw BenchmarkFailure("\(arguments[0]) exited before its RSS was read (status \(status))") }
+        return rss
+    }
+
+    /// A kB field of /proc/PID/status.
+    static func status(of pid: String, field: String) -> Int {
+        guard let bytes = try? FileSystem.read("/proc/\(pid)/status") else { return 0 }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix(field) {
+            return Int(line.dropFirst(field.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first ?? "") ?? 0
+        }
+        return 0
+    }
+
+    /// 10 000 swaps while another thread toggles the service's line without pause: every
+    /// edge must be counted (rising + falling in the module's state across all the
+    /// transforms), and the process must not grow.
+    func soak(_ figures: inout Figures) throws {
+        let (runtime, board) = try agent(services: 1, data: scratch + "/data-soak")
+        defer { runtime.shutdown() }
+        let bundles = [try ModuleBundle.create(wasm: v2, key: key), try ModuleBundle.create(wasm: v1, key: key)]
+        for round in 0..<200 { _ = try runtime.perform { runtime in Result(catching: { try runtime.push(bundle: bundles[round % 2], allowDowngrade: true) }) }.get() }
+        let rssBefore = Self.status(of: "self", field: "VmRSS:")
+        let stop = Atomic(false)
+        let driven = Atomic(0)
+        spawnThread {
+            var level = false
+            while !stop.load(ordering: .acquiring) {
+                level.toggle()
+                try? board.drive(chip: "gpiochip0", line: .offset(0), to: level)
+                driven.add(1, ordering: .releasing)
+                usleep(200)
+            }
+        }
+        let start = Benchmarks.now()
+        for round in 0..<10_000 {
+            _ = try runtime.perform { runtime in Result(catching: { try runtime.push(bundle: bundles[round % 2], allowDowngrade: true) }) }.get()
+        }
+        let seconds = Double(Benchmarks.now() - start) / 1e9
+        stop.store(true, ordering: .releasing)
+        usleep(500_000)
+        let edges = driven.load(ordering: .acquiring)
+        // The module publishes on its 100 ms timer; two periods make the last edges visible.
+        usleep(300_000)
+        let readings = try runtime.perform { runtime in Result(catching: { try runtime.serviceSummary("c0") }) }.get().readings
+        let counted = Int((readings.first { $0.0 == "rising" }?.1 ?? 0) + (readings.first { $0.0 == "falling" }?.1 ?? 0))
+        let rssAfter = Self.status(of: "self", field: "VmRSS:")
+        print("  soak: 10000 swaps in \(FirmwareBenchmarks.format(seconds)) s under \(edges) edges; counted \(counted), lost \(edges - counted); RSS \(rssBefore) → \(rssAfter) kB")
+        figures.soak = (swaps: 10_000, sent: edges, lost: edges - counted, growthKilobytes: rssAfter - rssBefore)
+    }
+}
+
+/// A benchmark that could not run as designed.
+struct BenchmarkFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
