@@ -34,8 +34,6 @@ struct Benchmarks {
     }
 
     static func main() throws {
-        // Line by line even into a file or a pipe, so a long run shows its progress.
-        setvbuf(stdout, nil, _IOLBF, 0)
         let builder = try ModuleBuilder.standard()
         let engine = ModuleEngine()
         let scratch = "/tmp/midflight-benchmarks-\(getpid())"

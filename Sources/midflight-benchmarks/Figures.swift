@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The figures of one run, by key, for the table beside Erlang/OTP.
 struct Figures {
     struct Timing {
@@ -21,11 +25,14 @@ struct Figures {
             count: sorted.count)
         timings[key] = timing
         print("\(label.padding(toLength: 44, withPad: " ", startingAt: 0)) median \(Self.show(timing.median).padding(toLength: 12, withPad: " ", startingAt: 0)) p99 \(Self.show(timing.p99).padding(toLength: 12, withPad: " ", startingAt: 0)) max \(Self.show(timing.max))  (n=\(timing.count))")
+        // Line by line even into a file or a pipe, so a long run shows its progress.
+        fflush(nil)
     }
 
     mutating func add(size key: String, _ label: String, kilobytes: Int) {
         sizes[key] = (label, kilobytes)
         print("\(label.padding(toLength: 44, withPad: " ", startingAt: 0)) \(Self.megabytes(kilobytes))")
+        fflush(nil)
     }
 
     static func show(_ nanoseconds: UInt64) -> String {
