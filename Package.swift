@@ -122,7 +122,8 @@ let package = Package(
             name: "midflightd",
             dependencies: [
                 "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware", "LinuxHardware", "Agent",
-                "AgentCommands", "ThreadSupport", "Bundles", "CLinux", "Firmware", "RemoteAccess", "HardwareContract",
+                "AgentCommands", "ThreadSupport", "Bundles", "CLinux", "Firmware", "RemoteAccess", "HardwareContract", "ModuleHost",
+                "ModuleRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -22,6 +22,11 @@ struct ContractCommand: ParsableCommand {
     var unprivileged: UInt32?
     @Option(name: .long, help: "Finally remove the chip through this gpio-sim live file while a line is held.")
     var removeChip: String?
+    @Option(name: .long, help: "Instead of the contract: pull write → this module's edge handler (.wasm), timed as edge-latency.c times libgpiod.")
+    var latencyModule: String?
+    @Option(name: .long, help: "The line and its pull file for --latency-module.") var latencyLine = 3
+    @Option(name: .long, help: "gpio-sim's pull file of --latency-line.") var latencyPull: String?
+    @Option(name: .long, help: "Edges to time.") var latencyCount = 1000
     @Flag(name: .long, help: "Only the kernel checks (--remove-chip, --unprivileged), not the shared contract.")
     var kernelOnly = false
 
@@ -29,6 +34,11 @@ struct ContractCommand: ParsableCommand {
         let fixture = LinuxContractFixture(
             backend: LinuxBoard(), bus: bus, device: I2CAddress(unchecked: 0x68), absentAddress: I2CAddress(unchecked: 0x50),
             chip: chip, drivenLine: 0, drivenLineName: "button", outputLine: 2, pullFile: pull)
+        if let latencyModule {
+            guard let latencyPull else { throw ValidationError("--latency-module needs --latency-pull") }
+            print(try EdgeLatencyProbe(chip: chip, line: latencyLine, pullFile: latencyPull, modulePath: latencyModule, count: latencyCount).run())
+            return
+        }
         if removeChip != nil, unprivileged != nil {
             // Removal needs root to write the live file; the other checks give root up for good.
             throw ValidationError("--remove-chip and --unprivileged go in two runs: one needs root, the other gives it up")

@@ -24,14 +24,14 @@ stop_agent() {
     wait "$agent" || true
 }
 
-# ask COMMAND PATTERN: sends a console command, waits up to 10 s for PATTERN in the output
-# after it; the output is left in /tmp/answer.
+# ask COMMAND PATTERN [TENTHS]: sends a console command, waits up to TENTHS tenths of a
+# second (default 100) for PATTERN in the output after it; the output is left in /tmp/answer.
 # (sh has no local variables: these names are the function's own.)
 ask() {
     ask_mark=$(wc -l < /tmp/agent.out)
     echo "$1" >&3
     ask_tries=0
-    while [ $ask_tries -lt 100 ]; do
+    while [ $ask_tries -lt "${3:-100}" ]; do
         if tail -n +$((ask_mark + 1)) /tmp/agent.out | grep -q -- "$2"; then
             tail -n +$((ask_mark + 1)) /tmp/agent.out > /tmp/answer
             return 0
@@ -43,11 +43,13 @@ ask() {
     return 1
 }
 
-# until_answer COMMAND PATTERN SECONDS: asks again until PATTERN appears.
+# until_answer COMMAND PATTERN SECONDS: asks again, once a second, until PATTERN appears.
+# Seconds since boot: the rtc service may set the wall clock, so deadlines use this.
+uptime_s() { cut -d. -f1 /proc/uptime; }
 until_answer() {
-    until_deadline=$(($(date +%s) + $3))
-    while ! ask "$1" "$2"; do
-        [ "$(date +%s)" -lt "$until_deadline" ] || return 1
+    until_deadline=$(($(uptime_s) + $3))
+    while ! ask "$1" "$2" 10; do
+        [ "$(uptime_s)" -lt "$until_deadline" ] || return 1
         sleep 0.5
     done
 }
