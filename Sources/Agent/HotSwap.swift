@@ -53,12 +53,14 @@ extension AgentRuntime {
         }
         let running = users.filter { $0.state.isRunning && $0.instance != nil && $0.resources != nil }
         // Before the pause: verify against each service and instantiate (compiling everything).
-        var prepared: [(Service, ModuleInstance)] = []
+        // Parameter values too: reading them touches the data partition.
+        var prepared: [(Service, ModuleInstance, [Double])] = []
         for service in running {
             guard let resources = service.resources else { continue }
             do {
                 try resources.checkAdoptable(manifest)
-                prepared.append((service, try ModuleInstance(artifact: artifact, resources: resources, engine: engine)))
+                prepared.append(
+                    (service, try ModuleInstance(artifact: artifact, resources: resources, engine: engine), parameterValues(service.name, manifest)))
             } catch let refusal as ServiceResources.Refusal {
                 throw SwapRefusal(description: refusal.message)
             } catch {
@@ -68,7 +70,7 @@ extension AgentRuntime {
         let started = now
         var migrated: [(service: Service, old: ModuleInstance, new: ModuleInstance, timer: Int)] = []
         var stateMigrated = true
-        for (service, next) in prepared {
+        for (service, next, parameters) in prepared {
             guard let old = service.instance, let resources = service.resources else { continue }
             let state: [UInt8]
             do {
@@ -82,7 +84,7 @@ extension AgentRuntime {
             let timer = resources.timerPeriodMilliseconds
             do {
                 // The new version reads its parameters in its own manifest's order.
-                try resources.adopt(manifest, parameters: parameterValues(service.name, manifest))
+                try resources.adopt(manifest, parameters: parameters)
                 let (instance, migratedState) = try migrate(service, state: state, from: old, to: next, artifact: artifact, freshStateIfRefused: freshStateIfRefused)
                 stateMigrated = stateMigrated && migratedState
                 migrated.append((service, old, instance, timer))
@@ -92,6 +94,8 @@ extension AgentRuntime {
                 throw SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running")
             }
         }
+        // The instances on probation from an earlier swap are freed after the pause, not in it.
+        let retired = migrated.compactMap(\.service.previous)
         for entry in migrated {
             entry.service.instance = entry.new
             entry.service.previous = entry.old
@@ -100,6 +104,7 @@ extension AgentRuntime {
             updateTimer(entry.service)
         }
         let pause = now - started
+        withExtendedLifetime(retired) {}
         artifacts[manifest.name] = artifact
         var storage: String?
         do {

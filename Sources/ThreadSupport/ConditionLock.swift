@@ -48,6 +48,24 @@ public final class ConditionLock: @unchecked Sendable {
         _ = pthread_cond_timedwait(condition, mutex, &spec)
     }
 
+    /// Before a `wait`, with the lock held: on a machine with more than one core, lets the
+    /// lock go and re-checks `ready` for up to `nanoseconds`. A hand-over between two
+    /// running threads costs a microsecond; a wake-up through the kernel tens of them, more
+    /// in a VM (the BEAM's schedulers spin for the same reason). Returns with the lock held.
+    public func spin(forNanoseconds budget: UInt64, until ready: () -> Bool) {
+        guard Self.isMulticore, !ready() else { return }
+        let deadline = monotonicNanoseconds() + budget
+        repeat {
+            pthread_mutex_unlock(mutex)
+            sched_yield()
+            pthread_mutex_lock(mutex)
+            if ready() { return }
+        } while monotonicNanoseconds() < deadline
+    }
+
+    /// One core: spinning would only keep the thread it waits for off the CPU.
+    static let isMulticore = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
+
     /// Wakes every waiter (lock held or not).
     public func broadcast() {
         pthread_cond_broadcast(condition)

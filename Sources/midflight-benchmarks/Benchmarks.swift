@@ -83,13 +83,24 @@ struct Benchmarks {
         var closureCount = 0
         let closure: (Int) -> Void = { closureCount += $0 }
         measure("closure", "anchor: native Swift closure call", runs: 20000, into: &figures) { closure(1) }
+        let state = try counterInstance.snapshot()
+        try measure("snapshot", "snapshot alone (pulse-counter state)", runs: 1000, into: &figures) { _ = try counterInstance.snapshot() }
+        try measure("code_change_only", "code_change alone (pulse-counter state)", runs: 1000, into: &figures) {
+            try counterInstance.codeChange(from: counterArtifact.manifest.version, state: state)
+        }
         try measure("code_change", "snapshot + code_change (pulse-counter state)", runs: 1000, into: &figures) {
             let state = try counterInstance.snapshot()
             try counterInstance.codeChange(from: counterArtifact.manifest.version, state: state)
         }
-        print("agent (in process, simulated board):")
-        try AgentBenchmarks(scratch: scratch, builder: builder).run(&figures)
-        try FirmwareBenchmarks.run(scratch: scratch)
-        OTPComparison.run(scratch: scratch, sources: builder.sdkDirectory + "/../midflight-benchmarks/OTP", ours: figures)
+        // Sections to run (default all): `agent`, `firmware`, `otp`; the module figures always run.
+        let sections = Set(CommandLine.arguments.dropFirst())
+        if sections.isEmpty || sections.contains("agent") {
+            print("agent (in process, simulated board):")
+            try AgentBenchmarks(scratch: scratch, builder: builder).run(&figures)
+        }
+        if sections.isEmpty || sections.contains("firmware") { try FirmwareBenchmarks.run(scratch: scratch) }
+        if sections.isEmpty || sections.contains("otp") {
+            OTPComparison.run(scratch: scratch, sources: builder.sdkDirectory + "/../midflight-benchmarks/OTP", ours: figures)
+        }
     }
 }

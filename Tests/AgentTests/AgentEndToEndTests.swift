@@ -51,6 +51,9 @@ enum FixtureModules {
         let before = count(in: session.run("status flow", until: "count = ")) ?? -1
         #expect(before >= 4)
         #expect(session.run("status flow", until: "handler done").contains(" latency median "))
+        #expect(session.run("call flow 00 01", until: "reply").contains("(empty reply)"))
+        #expect(session.run("call flow zz", until: "hex").contains("'zz' is not a byte in hex (00-ff)"))
+        #expect(session.run("call ghost", until: "ghost").contains("ghost"))
         let swap = session.run("module load pulse-counter \(v2)", until: "state migrated")
         #expect(swap.contains("pulse-counter 1.0.0 → 1.1.0: swapped 1 service in "), "\(swap)")
         Thread.sleep(forTimeInterval: 2.2)

@@ -133,6 +133,27 @@ enum Executables {
         #expect(unknown.error.contains("unknown board 'nope'"))
     }
 
+    @Test(arguments: [
+        (["contract", "--bus", "0", "--chip", "gpiochip0", "--pull", "/p", "--remove-chip", "/live", "--unprivileged", "65534"],
+         "--remove-chip and --unprivileged go in two runs"),
+        (["contract", "--bus", "0", "--chip", "gpiochip0", "--pull", "/p", "--latency-module", "m.wasm"], "--latency-module needs --latency-pull"),
+        (["contract", "--chip", "gpiochip0", "--pull", "/p"], "Missing expected argument '--bus <bus>'"),
+    ])
+    func theContractRunnerRefusesOptionsThatCannotGoTogether(arguments: [String], message: String) throws {
+        let result = try Executables.run("midflightd", arguments)
+        #expect(result.status == 64)
+        #expect(result.error.contains(message), "\(result.error)")
+    }
+
+    @Test func theContractRunnerReportsEachFailedCaseWithoutTheDevices() throws {
+        // No i2c-stub or gpio-sim here: every case fails, each named with its reason, and the run fails.
+        let result = try Executables.run("midflightd", ["contract", "--bus", "250", "--chip", "gpiochip-none", "--pull", "/nonexistent/pull"])
+        #expect(result.status == 1)
+        #expect(result.output.contains("FAIL i2c: the seeded device answers a probe; an absent address does not: i2c-250: no such device"), "\(result.output)")
+        #expect(result.output.contains("FAIL gpio: the chip opens by name and finds its lines by name: gpiochip-none: no such device"))
+        #expect(result.output.contains("contract: 0 passed, 17 failed"))
+    }
+
     @Test func theAgentHasTheHardwareCommandsToo() throws {
         let result = try Executables.run("midflightd", ["i2c", "get", "--board", "sim", "1", "0x68", "0x12"])
         #expect(result.status == 0)
