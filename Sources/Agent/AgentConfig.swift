@@ -14,6 +14,9 @@ public struct AgentConfig: Sendable {
         public let inputs: [String]
         public let parameters: [String: Double]
         public let restart: RestartType
+        /// Keep a second, compiled instance ready, so a restart after a crash is a bind and
+        /// an init instead of an instantiation (a few hundred KiB of RAM for microseconds).
+        public let standby: Bool
     }
 
     public let file: String
@@ -120,7 +123,7 @@ public struct AgentConfig: Sendable {
     }
 
     private static func parseService(_ name: String, _ reader: JSONReader) throws(JSONReader.Problem) -> Service {
-        try reader.onlyMembers(["module", "i2c", "gpio", "clockSet", "inputs", "parameters", "restart"])
+        try reader.onlyMembers(["module", "i2c", "gpio", "clockSet", "inputs", "parameters", "restart", "standby"])
         let module = try reader.required("module").string()
         var i2c: [ServiceGrants.I2C] = []
         for entry in try reader.optional("i2c")?.array() ?? [] {
@@ -160,7 +163,7 @@ public struct AgentConfig: Sendable {
         return Service(
             name: name, module: module,
             grants: ServiceGrants(i2c: i2c, gpio: gpio, clockSet: try reader.optional("clockSet")?.bool() ?? false),
-            inputs: inputs, parameters: parameters, restart: restart)
+            inputs: inputs, parameters: parameters, restart: restart, standby: try reader.optional("standby")?.bool() ?? false)
     }
 
     private static func parseSupervisor(

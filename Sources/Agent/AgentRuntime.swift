@@ -40,6 +40,8 @@ public final class AgentRuntime: @unchecked Sendable {
     var builtInSources: [String: String] = [:]
     /// Pending restarts after backoff: service name → due time.
     var restartsDue: [String: UInt64] = [:]
+    /// Loop-thread work for quiet moments (`runLoop`), oldest first.
+    var idleWork: [() -> Void] = []
 
     // The mailbox.
     enum Job {
@@ -148,7 +150,9 @@ public final class AgentRuntime: @unchecked Sendable {
 
     private func runLoop() {
         while true {
-            let deadline = nextDeadline()
+            // Deferred work (standby instances) waits for a quiet moment: events and calls first.
+            let quietUntil = idleWork.isEmpty ? UInt64.max : monotonicNanoseconds() + Self.quietNanoseconds
+            let deadline = min(nextDeadline(), quietUntil)
             let batch: [Job]? = mailbox.withLock {
                 mailbox.spin(forNanoseconds: Self.spinNanoseconds) { !jobs.isEmpty || !running }
                 while jobs.isEmpty, running, monotonicNanoseconds() < deadline {
@@ -161,8 +165,12 @@ public final class AgentRuntime: @unchecked Sendable {
             guard let batch else { return }
             for job in batch { handle(job) }
             fireTimers()
+            if batch.isEmpty, monotonicNanoseconds() >= quietUntil, !idleWork.isEmpty { idleWork.removeFirst()() }
         }
     }
+
+    /// How long the loop must have had nothing to do before it runs deferred work.
+    static let quietNanoseconds: UInt64 = 2_000_000
 
     private func nextDeadline() -> UInt64 {
         let ticks = services.values.compactMap(\.nextTick)
@@ -387,11 +395,17 @@ public final class AgentRuntime: @unchecked Sendable {
             }
             wire(service, resources)
             let instance: ModuleInstance
-            do {
-                instance = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
-            } catch {
-                resources.release()
-                throw error
+            if let standby = service.standby, Self.isInstance(standby, of: artifact) {
+                service.standby = nil
+                standby.bind(to: resources)
+                instance = standby
+            } else {
+                do {
+                    instance = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
+                } catch {
+                    resources.release()
+                    throw error
+                }
             }
             service.generation += 1
             service.resources = resources
@@ -404,6 +418,7 @@ public final class AgentRuntime: @unchecked Sendable {
             startWatchers(service)
             note("info", "started \(artifact.manifest.name) \(artifact.manifest.version)", service: name)
             deliver(service, event: "init") { try $0.start() }
+            prepareStandbyLater(service)
         } catch {
             service.lastCrash = "\(error)"
             note("error", "cannot start: \(error)", service: name)
@@ -411,6 +426,25 @@ public final class AgentRuntime: @unchecked Sendable {
             // supervision retries with backoff and gives up at the intensity limit.
             exitedAbnormally(service)
         }
+    }
+
+    /// Instantiates the service's standby on a later turn of the loop, off the path of the
+    /// restart or swap that used or outdated the last one.
+    func prepareStandbyLater(_ service: Service) {
+        guard service.config.standby, service.config.restart != .temporary else { return }
+        let name = service.name
+        idleWork.append { [weak self] in
+            guard let self, let service = self.services[name], service.state.isRunning,
+                let artifact = self.artifacts[service.config.module]
+            else { return }
+            if let standby = service.standby, Self.isInstance(standby, of: artifact) { return }
+            service.standby = try? ModuleInstance(standbyFor: artifact, engine: self.engine)
+        }
+    }
+
+    static func isInstance(_ instance: ModuleInstance, of artifact: ModuleArtifact) -> Bool {
+        instance.manifest.name == artifact.manifest.name && instance.manifest.version == artifact.manifest.version
+            && instance.artifact.byteCount == artifact.byteCount && !instance.isBound
     }
 
     private func wire(_ service: Service, _ resources: ServiceResources) {

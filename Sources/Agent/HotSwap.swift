@@ -105,6 +105,7 @@ extension AgentRuntime {
         }
         let pause = now - started
         withExtendedLifetime(retired) {}
+        for entry in migrated { prepareStandbyLater(entry.service) }
         artifacts[manifest.name] = artifact
         var storage: String?
         do {

@@ -24,6 +24,8 @@ final class Service {
     var restarts = 0
     var lastCrash: String?
     var edgeLatency = EdgeLatency()
+    /// A fresh, unbound instance of the current module version, for the next restart.
+    var standby: ModuleInstance?
 
     init(config: AgentConfig.Service) {
         self.config = config

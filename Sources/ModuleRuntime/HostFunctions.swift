@@ -7,11 +7,12 @@ import WasmKit
 /// accessors would stop the whole process on a bad offset), and every device or line
 /// index against the service's grants (in `ServiceResources`).
 enum HostFunctions {
-    static func make(_ function: ModuleABI.Function, store: Store, resources: ServiceResources) -> Function {
+    static func make(_ function: ModuleABI.Function, store: Store, binding: ResourceBinding) -> Function {
         Function(
             store: store, parameters: function.parameters.map(\.wasmType), results: function.results.map(\.wasmType)
         ) { caller, arguments in
-            try call(function.name, caller: caller, arguments, resources)
+            guard let resources = binding.resources else { throw UnboundInstance(function: function.name) }
+            return try call(function.name, caller: caller, arguments, resources)
         }
     }
 
@@ -101,4 +102,20 @@ enum HostFunctions {
             return status(ModuleABI.Status.unsupported.rawValue)
         }
     }
+}
+
+/// Where an instance's host calls go: a warm standby is instantiated before it has a
+/// service's resources and is bound to them when it takes over.
+final class ResourceBinding {
+    var resources: ServiceResources?
+
+    init(_ resources: ServiceResources?) {
+        self.resources = resources
+    }
+}
+
+/// A host call from an instance not yet bound to a service (a standby's start function).
+struct UnboundInstance: Error, CustomStringConvertible {
+    let function: String
+    var description: String { "\(function) called before the instance was bound to a service" }
 }

@@ -8,7 +8,14 @@ import WasmKit
 /// makes every call, one event at a time.
 public final class ModuleInstance {
     public let artifact: ModuleArtifact
-    public let resources: ServiceResources
+    private let binding: ResourceBinding
+    /// The service's resources; a standby has them only once `bind(to:)` gave them.
+    public var resources: ServiceResources {
+        guard let resources = binding.resources else { preconditionFailure("a standby instance was used before bind(to:)") }
+        return resources
+    }
+    /// Whether this instance has its service's resources (a standby before `bind(to:)` has not).
+    public var isBound: Bool { binding.resources != nil }
     private let engine: ModuleEngine
     private let store: Store
     private let instance: Instance
@@ -20,15 +27,31 @@ public final class ModuleInstance {
 
     /// Instantiates the module (compiling every function now, so the first event is fast)
     /// and checks its exports' signatures and ABI version.
-    public init(artifact: ModuleArtifact, resources: ServiceResources, engine: ModuleEngine) throws(ModuleRefusal) {
+    public convenience init(artifact: ModuleArtifact, resources: ServiceResources, engine: ModuleEngine) throws(ModuleRefusal) {
+        try self.init(artifact: artifact, binding: ResourceBinding(resources), engine: engine)
+    }
+
+    /// A warm standby: instantiated and compiled now, bound to a service's resources later
+    /// (`bind(to:)`), so a restart after a crash costs a bind and an init.
+    public convenience init(standbyFor artifact: ModuleArtifact, engine: ModuleEngine) throws(ModuleRefusal) {
+        try self.init(artifact: artifact, binding: ResourceBinding(nil), engine: engine)
+    }
+
+    /// Gives a standby its service's resources; it may then start.
+    public func bind(to resources: ServiceResources) {
+        precondition(!isBound, "bind(to:) on an instance that already has resources")
+        binding.resources = resources
+    }
+
+    private init(artifact: ModuleArtifact, binding: ResourceBinding, engine: ModuleEngine) throws(ModuleRefusal) {
         self.artifact = artifact
-        self.resources = resources
+        self.binding = binding
         self.engine = engine
         store = Store(engine: engine.engine)
         let name = "\(artifact.manifest.name) \(artifact.manifest.version)"
         var imports = Imports()
         for function in ModuleABI.Import.all {
-            imports.define(module: ModuleABI.importModule, name: function.name, HostFunctions.make(function, store: store, resources: resources))
+            imports.define(module: ModuleABI.importModule, name: function.name, HostFunctions.make(function, store: store, binding: binding))
         }
         do {
             store.fuel = Fuel(remaining: engine.limits.fuelPerEvent)

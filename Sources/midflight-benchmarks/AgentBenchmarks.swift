@@ -39,8 +39,8 @@ struct AgentBenchmarks {
     }
 
     /// An agent config with `count` bench-counter services, one per line, restarting at once (no backoff, as OTP).
-    func config(services count: Int, file: String) throws -> AgentConfig {
-        let services = (0..<count).map { #""c\#($0)": { "module": "bench-counter", "gpio": ["gpiochip0:c\#($0)"] }"# }
+    func config(services count: Int, file: String, standby: Bool = false) throws -> AgentConfig {
+        let services = (0..<count).map { #""c\#($0)": { "module": "bench-counter", "gpio": ["gpiochip0:c\#($0)"], "standby": \#(standby) }"# }
         let names = (0..<count).map { "\"c\($0)\"" }
         let json = """
             { "board": "bench", "modules": ["modules"],
@@ -52,11 +52,11 @@ struct AgentBenchmarks {
         return try AgentConfig.parse(Array(json.utf8), file: file)
     }
 
-    func agent(services count: Int, data: String) throws -> (AgentRuntime, SimulatedBoard) {
+    func agent(services count: Int, data: String, standby: Bool = false) throws -> (AgentRuntime, SimulatedBoard) {
         let board = Self.board(lines: max(count, 8))
         FileSystem.removeTree(data)
         let runtime = AgentRuntime(
-            config: try config(services: count, file: scratch + "/agent-\(count).json"), backend: board,
+            config: try config(services: count, file: scratch + "/agent-\(count).json", standby: standby), backend: board,
             time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: data), log: LogBook(echo: { _ in }),
             trustedKeys: TrustStore(keys: [key.publicKey]))
         runtime.start()
@@ -75,7 +75,8 @@ struct AgentBenchmarks {
     func run(_ figures: inout Figures) throws {
         try swapOne(&figures)
         try swapHundred(&figures)
-        try restart(&figures)
+        try restart(&figures, standby: true)
+        try restart(&figures, standby: false)
         try calls(&figures)
         try startAndFootprint(&figures)
         try soak(&figures)
@@ -126,13 +127,16 @@ struct AgentBenchmarks {
 
     /// A trap in the service (its `call` handler asked to crash) → the supervisor restarts
     /// it → a call is answered again. Batches of 500 stay inside intensity 1000 per second.
-    func restart(_ figures: inout Figures) throws {
-        let (runtime, _) = try agent(services: 1, data: scratch + "/data-restart")
+    func restart(_ figures: inout Figures, standby: Bool) throws {
+        let (runtime, _) = try agent(services: 1, data: scratch + "/data-restart", standby: standby)
         defer { runtime.shutdown() }
         var samples: [UInt64] = []
         for batch in 0..<3 {
             if batch > 0 { usleep(1_100_000) }
             for _ in 0..<500 {
+                // A quiet moment between crashes, as a real crash loop has: the standby is
+                // made in one (and without one the restart instantiates).
+                usleep(5_000)
                 let start = Benchmarks.now()
                 let crashed = runtime.perform { runtime in (try? runtime.call("c0", request: [0xFF])) == nil }
                 guard crashed else { throw BenchmarkFailure("the crash call was answered") }
@@ -143,7 +147,11 @@ struct AgentBenchmarks {
                 if batch > 0 { samples.append(Benchmarks.now() - start) }
             }
         }
-        figures.add("restart", "crash → restarted, answering a call", samples)
+        if standby {
+            figures.add("restart", "crash → restarted, answering (warm standby)", samples)
+        } else {
+            figures.add("restart_cold", "crash → restarted, answering (instantiating)", samples)
+        }
     }
 
     /// A request/reply through the agent loop (another thread's mailbox, the module's call

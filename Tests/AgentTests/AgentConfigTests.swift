@@ -61,6 +61,12 @@ import Testing
             Array(#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "backoffMilliseconds": 0, "children": ["a"]}}"#.utf8),
             file: "a.json")
         #expect(immediate.restartBackoffMilliseconds == 0)
+        #expect(plain.services["a"]?.standby == false)
+        let standby = try AgentConfig.parse(
+            Array(#"{"board": "sim", "services": {"a": {"module": "m", "standby": true}}, "supervisor": {"strategy": "one_for_one", "children": ["a"]}}"#.utf8),
+            file: "a.json")
+        #expect(standby.services["a"]?.standby == true)
+        #expect(problem(#"{"board": "sim", "services": {"a": {"module": "m", "standby": "yes"}}, "supervisor": {"strategy": "one_for_one", "children": ["a"]}}"#)?.hasPrefix("etc/agent.json: services.a.standby: expected") == true)
     }
 }
 
