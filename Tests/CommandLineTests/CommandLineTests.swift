@@ -150,7 +150,8 @@ enum Executables {
         let result = try Executables.run("midflightd", ["contract", "--bus", "250", "--chip", "gpiochip-none", "--pull", "/nonexistent/pull"])
         #expect(result.status == 1)
         #expect(result.output.contains("FAIL i2c: the seeded device answers a probe; an absent address does not: i2c-250: no such device"), "\(result.output)")
-        #expect(result.output.contains("FAIL gpio: the chip opens by name and finds its lines by name: gpiochip-none: no such device"))
+        // Every case starts by reseeding the device, so the GPIO cases fail on the bus too.
+        #expect(result.output.contains("FAIL gpio: the chip opens by name and finds its lines by name: i2c-250: no such device"))
         #expect(result.output.contains("contract: 0 passed, 17 failed"))
     }
 
