@@ -98,16 +98,18 @@ enum FirmwareBenchmarks {
         return (seconds, rss)
     }
 
-    /// posix_spawn and wait4: exit status and the child's peak RSS in KiB.
+    /// posix_spawn and wait4: exit status and the child's peak RSS in KiB. Through `sh -c
+    /// exec`: posix_spawn shares this process's memory until the exec, and the kernel
+    /// would count this (large) process's peak as the child's.
     static func spawn(_ arguments: [String]) throws -> (Int32, Int) {
         var pid: pid_t = 0
-        var argv = arguments.map { strdup($0) } + [nil]
+        var argv = (["/bin/sh", "-c", "exec \"$0\" \"$@\""] + arguments).map { strdup($0) } + [nil]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ) == 0 else {
+        guard posix_spawn(&pid, "/bin/sh", &actions, nil, &argv, environ) == 0 else {
             throw FirmwareRefusal("cannot run \(arguments[0])")
         }
         var status: Int32 = 0
