@@ -105,7 +105,11 @@ enum OTPComparison {
     }
 
     static func ratioText(_ ratio: Double) -> String {
-        ratio >= 10 ? "\(Int(ratio.rounded()))×" : "\(Double(Int(ratio * 100)) / 100)×"
+        if ratio >= 10 { return "\(Int(ratio.rounded()))×" }
+        // Two significant digits below 0.1 too: 0.0036×, not 0.0×.
+        var scale = 100.0
+        while ratio * scale < 10, scale < 1e6 { scale *= 10 }
+        return "\((ratio * scale).rounded() / scale)×"
     }
 
     /// The first `name` on PATH.
