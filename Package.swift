@@ -182,6 +182,7 @@ let package = Package(
             name: "AgentTests",
             dependencies: [
                 "Agent", "Supervision", "ModuleTools", "ModuleHost", "ModuleRuntime", "Manifests", "ModuleABI", "Bundles", "Firmware",
+                "Hardware", "SimulatedHardware", "Boards", "ThreadSupport",
                 "midflightd",
                 "midflight",
                 .product(name: "Crypto", package: "swift-crypto"),

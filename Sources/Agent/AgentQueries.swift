@@ -2,6 +2,7 @@ import Boards
 import Bundles
 import Manifests
 import ModuleHost
+import ModuleRuntime
 
 /// What the console shows about a service.
 public struct ServiceSummary: Sendable {
@@ -17,6 +18,8 @@ public struct ServiceSummary: Sendable {
     public let timerMilliseconds: Int
     /// Edge timestamp (the kernel's, on Linux) → handler done, over the last edges; nil before the first.
     public let edgeLatency: EdgeLatency.Summary?
+    /// The version of the warm standby instance waiting for the next restart, if one is ready.
+    public let standby: String?
 }
 
 /// One parameter as the console shows it.
@@ -61,7 +64,8 @@ extension AgentRuntime {
             grants: service.config.grants.i2c.map(\.description) + service.config.grants.gpio.map(\.description)
                 + (service.config.grants.clockSet ? ["clock"] : []),
             readings: service.readings.keys.sorted().map { ($0, service.readings[$0] ?? 0) }, lastCrash: service.lastCrash,
-            timerMilliseconds: Int(service.tickPeriod / 1_000_000), edgeLatency: service.edgeLatency.summary)
+            timerMilliseconds: Int(service.tickPeriod / 1_000_000), edgeLatency: service.edgeLatency.summary,
+            standby: service.standby?.manifest.version.description)
     }
 
     public func serviceSummary(_ name: String) throws(AgentRefusal) -> ServiceSummary {
@@ -103,11 +107,10 @@ extension AgentRuntime {
         } catch {
             throw AgentRefusal("not stored: \(error)")
         }
-        if service.state.isRunning {
+        if service.state.isRunning, let instance = service.instance {
             deliver(service, event: "parameter") { try $0.setParameter(index: index, value: value) }
-            guard service.state.isRunning else {
-                throw AgentRefusal(
-                    "\(name).\(parameterName) = \(parameter.format(value)) stored, but \(name) crashed handling it: \(service.lastCrash ?? "see log")")
+            if let crash = crashReport(service, instance) {
+                throw AgentRefusal("\(name).\(parameterName) = \(parameter.format(value)) stored, but \(name) crashed handling it: \(crash)")
             }
         }
         return "\(name).\(parameterName) = \(parameter.format(value))"
@@ -118,15 +121,25 @@ extension AgentRuntime {
     /// like any other and reported here.
     public func call(_ name: String, request: [UInt8]) throws(AgentRefusal) -> [UInt8] {
         let service = try service(name)
-        guard service.state.isRunning, service.instance != nil else {
+        guard service.state.isRunning, let instance = service.instance else {
             throw AgentRefusal("\(name) is not running (\(service.state.description))")
         }
         var reply: [UInt8] = []
         deliver(service, event: "call") { reply = try $0.call(request) }
-        guard service.state.isRunning else {
-            throw AgentRefusal("\(name) crashed handling the call: \(service.lastCrash ?? "see log")")
+        if let crash = crashReport(service, instance) {
+            throw AgentRefusal("\(name) crashed handling the call: \(crash)")
         }
         return reply
+    }
+
+    /// What became of a service whose `instance` just handled an event, if it crashed: put
+    /// under supervision, or (on probation after a swap) replaced by the version before.
+    private func crashReport(_ service: Service, _ instance: ModuleInstance) -> String? {
+        guard let crash = instance.crash else { return nil }
+        if service.state.isRunning, let current = service.instance, current !== instance {
+            return "\(crash); rolled back to \(current.manifest.name) \(current.manifest.version)"
+        }
+        return service.lastCrash ?? crash.description
     }
 
     public func getParameter(_ name: String, _ parameterName: String) throws(AgentRefusal) -> String {
@@ -137,8 +150,9 @@ extension AgentRuntime {
     }
 
     public func stop(_ name: String) throws(AgentRefusal) {
-        _ = try service(name)
+        let service = try service(name)
         stopService(name, reason: "stopped from the console")
+        service.standby = nil
     }
 
     public func startFromConsole(_ name: String) throws(AgentRefusal) {
@@ -180,7 +194,8 @@ extension AgentRuntime {
         return history
     }
 
-    /// `module load NAME FILE`: a local hot swap, for development.
+    /// `module load NAME FILE`: a local hot swap, for development. Call it off the loop
+    /// thread (not through `perform`): the swap holds the loop only for its switch.
     public func load(module name: String, bytes: [UInt8], source: String, allowDowngrade: Bool) throws(AgentRefusal) -> SwapReport {
         do {
             let peek = try ModuleManifestPeek.name(of: bytes)
@@ -194,7 +209,7 @@ extension AgentRuntime {
     }
 
     /// `module-push`: a signed bundle, verified (signature against the trusted keys first),
-    /// then swapped in like `module load`.
+    /// then swapped in like `module load` (off the loop thread too).
     public func push(bundle: [UInt8], allowDowngrade: Bool) throws(AgentRefusal) -> SwapReport {
         let contents: ModuleBundle.Contents
         do {
@@ -215,6 +230,7 @@ extension AgentRuntime {
         }
     }
 
+    /// `module rollback NAME`, off the loop thread like `load`.
     public func rollbackFromConsole(_ name: String) throws(AgentRefusal) -> SwapReport {
         do {
             return try rollback(name)

@@ -40,8 +40,10 @@ public final class AgentRuntime: @unchecked Sendable {
     var builtInSources: [String: String] = [:]
     /// Pending restarts after backoff: service name → due time.
     var restartsDue: [String: UInt64] = [:]
-    /// Loop-thread work for quiet moments (`runLoop`), oldest first.
-    var idleWork: [() -> Void] = []
+    /// Instantiates warm standbys off the loop thread, so events never wait for them.
+    let standbyWorker = BackgroundWorker()
+    /// Held for the whole of a hot swap (which runs off the loop thread): one at a time.
+    let swapLock = ConditionLock()
 
     // The mailbox.
     enum Job {
@@ -99,7 +101,10 @@ public final class AgentRuntime: @unchecked Sendable {
     /// Stops every service in reverse order and ends the loop.
     public func shutdown() {
         perform { runtime in
-            for name in runtime.config.serviceOrder.reversed() { runtime.stopService(name, reason: "agent stopping") }
+            for name in runtime.config.serviceOrder.reversed() {
+                runtime.stopService(name, reason: "agent stopping")
+                runtime.services[name]?.standby = nil
+            }
         }
         mailbox.withLock {
             running = false
@@ -150,9 +155,7 @@ public final class AgentRuntime: @unchecked Sendable {
 
     private func runLoop() {
         while true {
-            // Deferred work (standby instances) waits for a quiet moment: events and calls first.
-            let quietUntil = idleWork.isEmpty ? UInt64.max : monotonicNanoseconds() + Self.quietNanoseconds
-            let deadline = min(nextDeadline(), quietUntil)
+            let deadline = nextDeadline()
             let batch: [Job]? = mailbox.withLock {
                 mailbox.spin(forNanoseconds: Self.spinNanoseconds) { !jobs.isEmpty || !running }
                 while jobs.isEmpty, running, monotonicNanoseconds() < deadline {
@@ -165,12 +168,8 @@ public final class AgentRuntime: @unchecked Sendable {
             guard let batch else { return }
             for job in batch { handle(job) }
             fireTimers()
-            if batch.isEmpty, monotonicNanoseconds() >= quietUntil, !idleWork.isEmpty { idleWork.removeFirst()() }
         }
     }
-
-    /// How long the loop must have had nothing to do before it runs deferred work.
-    static let quietNanoseconds: UInt64 = 2_000_000
 
     private func nextDeadline() -> UInt64 {
         let ticks = services.values.compactMap(\.nextTick)
@@ -261,6 +260,7 @@ public final class AgentRuntime: @unchecked Sendable {
                 }
                 other.timerBeforeSwap = nil
                 updateTimer(other)
+                prepareStandbyLater(other)
             }
             artifacts[service.config.module] = previous.artifact
             do {
@@ -303,9 +303,11 @@ public final class AgentRuntime: @unchecked Sendable {
                     restartsDue[name] = now + delay
                 }
             case .leaveStopped(let name):
+                services[name]?.standby = nil
                 services[name]?.state = .stopped(reason: "exited; \(services[name]?.config.restart.rawValue ?? "") services are not restarted")
             case .fail(let name, let reason):
                 restartsDue[name] = nil
+                services[name]?.standby = nil
                 services[name]?.state = .failed(reason: reason)
                 note("error", "service failed: \(reason); not restarting it", service: name)
             }
@@ -395,7 +397,8 @@ public final class AgentRuntime: @unchecked Sendable {
             }
             wire(service, resources)
             let instance: ModuleInstance
-            if let standby = service.standby, Self.isInstance(standby, of: artifact) {
+            let warm = service.standby.map { Self.isInstance($0, of: artifact) } ?? false
+            if warm, let standby = service.standby {
                 service.standby = nil
                 standby.bind(to: resources)
                 instance = standby
@@ -416,7 +419,7 @@ public final class AgentRuntime: @unchecked Sendable {
             service.nextTick = nil
             service.state = .running
             startWatchers(service)
-            note("info", "started \(artifact.manifest.name) \(artifact.manifest.version)", service: name)
+            note("info", "started \(artifact.manifest.name) \(artifact.manifest.version)\(warm ? " from its warm standby" : "")", service: name)
             deliver(service, event: "init") { try $0.start() }
             prepareStandbyLater(service)
         } catch {
@@ -428,23 +431,39 @@ public final class AgentRuntime: @unchecked Sendable {
         }
     }
 
-    /// Instantiates the service's standby on a later turn of the loop, off the path of the
-    /// restart or swap that used or outdated the last one.
+    /// Has the service's standby instantiated on the standby worker, off the loop thread;
+    /// it is kept only if the service still wants one of the same artifact when it is ready.
     func prepareStandbyLater(_ service: Service) {
-        guard service.config.standby, service.config.restart != .temporary else { return }
-        let name = service.name
-        idleWork.append { [weak self] in
-            guard let self, let service = self.services[name], service.state.isRunning,
-                let artifact = self.artifacts[service.config.module]
-            else { return }
-            if let standby = service.standby, Self.isInstance(standby, of: artifact) { return }
-            service.standby = try? ModuleInstance(standbyFor: artifact, engine: self.engine)
+        guard service.config.standby, service.config.restart != .temporary, !service.standbyPending,
+            service.state.isRunning, let artifact = artifacts[service.config.module]
+        else { return }
+        if let standby = service.standby, Self.isInstance(standby, of: artifact) { return }
+        service.standby = nil
+        service.standbyPending = true
+        let (name, engine) = (service.name, self.engine)
+        standbyWorker.submit { [weak self] in
+            let made = Result { () throws(ModuleRefusal) -> ModuleInstance in try ModuleInstance(standbyFor: artifact, engine: engine) }
+            let handoff = Handoff(made)
+            self?.post(.control { [weak self] in self?.standbyMade(handoff.value, for: name, of: artifact) })
+        }
+    }
+
+    private func standbyMade(_ made: Result<ModuleInstance, ModuleRefusal>, for name: String, of artifact: ModuleArtifact) {
+        guard let service = services[name] else { return }
+        service.standbyPending = false
+        switch made {
+        case .success(let instance):
+            // Made for a version that has since been swapped out, or a service since stopped: try again or drop it.
+            guard service.state.isRunning || service.state.isRestarting else { return }
+            guard artifacts[service.config.module]?.serial == artifact.serial else { return prepareStandbyLater(service) }
+            service.standby = instance
+        case .failure(let refusal):
+            note("warning", "no warm standby (restarts instantiate from scratch): \(refusal)", service: name)
         }
     }
 
     static func isInstance(_ instance: ModuleInstance, of artifact: ModuleArtifact) -> Bool {
-        instance.manifest.name == artifact.manifest.name && instance.manifest.version == artifact.manifest.version
-            && instance.artifact.byteCount == artifact.byteCount && !instance.isBound
+        instance.artifact.serial == artifact.serial && !instance.isBound
     }
 
     private func wire(_ service: Service, _ resources: ServiceResources) {
@@ -535,10 +554,4 @@ public final class AgentRuntime: @unchecked Sendable {
 
 extension ModuleRefusal {
     var message: String { description }
-}
-
-/// A result handed from the loop thread to a waiting caller.
-final class ResultBox<Value>: @unchecked Sendable {
-    var result: Value?
-    let done = ConditionLock()
 }

@@ -2,6 +2,7 @@ import Boards
 import Manifests
 import ModuleHost
 import ModuleRuntime
+import ThreadSupport
 
 /// The outcome of a hot swap, for the one-line report people see.
 public struct SwapReport: Sendable, CustomStringConvertible {
@@ -10,6 +11,9 @@ public struct SwapReport: Sendable, CustomStringConvertible {
     public let to: String
     public let services: [String]
     public let pauseNanoseconds: UInt64
+    /// How long the loop thread was held, pause included (events and calls to every service
+    /// wait this long); verification, instantiation and storing the file happen before it.
+    public let loopNanoseconds: UInt64
     /// False when the target version could not read the state and started fresh (rollback).
     public let stateMigrated: Bool
     /// Set when the module could not be stored on the data partition.
@@ -19,7 +23,8 @@ public struct SwapReport: Sendable, CustomStringConvertible {
         let pause = Double(pauseNanoseconds / 1000) / 1000
         let outcome = stateMigrated ? "state migrated" : "state reset (it cannot read \(from)'s state)"
         let storage = storageProblem.map { "; NOT STORED, the old version returns after a reboot: \($0)" } ?? ""
-        return "\(module) \(from) → \(to): swapped \(services.count) service\(services.count == 1 ? "" : "s") in \(pause) ms, \(outcome)\(storage)"
+        let held = Double(loopNanoseconds / 1000) / 1000
+        return "\(module) \(from) → \(to): swapped \(services.count) service\(services.count == 1 ? "" : "s") in \(pause) ms (loop held \(held) ms), \(outcome)\(storage)"
     }
 }
 
@@ -29,42 +34,121 @@ public struct SwapRefusal: Error, Sendable, CustomStringConvertible {
 }
 
 extension AgentRuntime {
-    /// Hot-swaps every running service of the module in `bytes` to it: verify and
-    /// instantiate first, then (the loop being paused by construction) snapshot each old
-    /// instance and `code_change` the new one; all switch only if all migrated. The old
-    /// instances stay intact during probation. Runs on the loop thread.
+    /// What the loop thread says before a swap is prepared: how many instances to make.
+    struct SwapPlan {
+        let runningServices: Int
+        /// The built-in version's file, when this is the module's first swap (it is stored too, for rollback).
+        let builtIn: (path: String, manifest: ModuleManifest)?
+    }
+
+    /// Hot-swaps every running service of the module in `bytes` to it. Called off the loop
+    /// thread (a console or SSH session), which verifies the module, instantiates one copy
+    /// per service and stores the file; the loop thread is then held only to snapshot each
+    /// old instance, `code_change` the new one and switch (all switch only if all migrated),
+    /// and to record the active version. The old instances stay intact during probation.
     func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool = false) throws(SwapRefusal) -> SwapReport {
-        let artifact: ModuleArtifact
-        do {
-            artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
-        } catch {
-            throw SwapRefusal(description: error.description)
+        // One swap at a time: the plan, the instances made for it and the switch belong together.
+        try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
+            let artifact: ModuleArtifact
+            do {
+                artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
+            } catch {
+                throw SwapRefusal(description: "\(error)")
+            }
+            let manifest = artifact.manifest
+            let plan = try perform { $0.swapPlan(manifest, allowDowngrade: allowDowngrade) }.get()
+            var spares: [ModuleInstance] = []
+            for _ in 0..<plan.runningServices {
+                do {
+                    spares.append(try ModuleInstance(standbyFor: artifact, engine: engine))
+                } catch {
+                    throw SwapRefusal(description: "\(error)")
+                }
+            }
+            var storage: String?
+            do {
+                if let builtIn = plan.builtIn {
+                    _ = try store.install(try FileSystem.read(builtIn.path, limit: engine.limits.moduleBytes + 1), manifest: builtIn.manifest)
+                }
+                _ = try store.install(bytes, manifest: manifest)
+            } catch {
+                storage = "\(error)"
+            }
+            let handoff = Handoff(spares)
+            return try perform { runtime in
+                runtime.switchOver(
+                    to: artifact, spares: handoff.value, allowDowngrade: allowDowngrade, freshStateIfRefused: freshStateIfRefused,
+                    recordBuiltIn: plan.builtIn?.manifest.version, storage: storage)
+            }.get()
         }
-        let manifest = artifact.manifest
+    }
+
+    /// On the loop thread: the checks that need the services, and what to prepare.
+    private func swapPlan(_ manifest: ModuleManifest, allowDowngrade: Bool) -> Result<SwapPlan, SwapRefusal> {
+        Result { () throws(SwapRefusal) -> SwapPlan in
+            let users = try swapUsers(manifest, allowDowngrade: allowDowngrade)
+            var builtIn: (String, ModuleManifest)?
+            if store.history(of: manifest.name).isEmpty, let current = try? artifact(for: manifest.name),
+                let path = builtInSources[manifest.name]
+            {
+                builtIn = (path, current.manifest)
+            }
+            return SwapPlan(runningServices: users.filter(isSwappable).count, builtIn: builtIn)
+        }
+    }
+
+    private func swapUsers(_ manifest: ModuleManifest, allowDowngrade: Bool) throws(SwapRefusal) -> [Service] {
         let users = config.serviceOrder.compactMap { services[$0] }.filter { $0.config.module == manifest.name }
         guard !users.isEmpty else {
             throw SwapRefusal(description: "no service runs module \(manifest.name)")
         }
-        let currentArtifact = try? self.artifact(for: manifest.name)
-        let current = currentArtifact?.manifest.version
-        if let current, manifest.version <= current, !allowDowngrade {
+        if let current = (try? artifact(for: manifest.name))?.manifest.version, manifest.version <= current, !allowDowngrade {
             throw SwapRefusal(
                 description: "\(manifest.name) \(manifest.version) is not newer than the running \(current) (a downgrade needs --allow-downgrade)")
         }
-        let running = users.filter { $0.state.isRunning && $0.instance != nil && $0.resources != nil }
-        // Before the pause: verify against each service and instantiate (compiling everything).
+        return users
+    }
+
+    private func isSwappable(_ service: Service) -> Bool {
+        service.state.isRunning && service.instance != nil && service.resources != nil
+    }
+
+    /// On the loop thread: checks, then the pause (snapshot, `code_change`, switch), then the
+    /// history record. `spares` are unbound instances of `artifact`, one per running service
+    /// as planned; a service that started since gets one made here.
+    private func switchOver(
+        to artifact: ModuleArtifact, spares: [ModuleInstance], allowDowngrade: Bool, freshStateIfRefused: Bool,
+        recordBuiltIn: SemanticVersion?, storage: String?
+    ) -> Result<SwapReport, SwapRefusal> {
+        let held = now
+        let manifest = artifact.manifest
+        let currentArtifact = try? self.artifact(for: manifest.name)
+        var spares = spares
+        let running: [Service]
+        do {
+            running = try swapUsers(manifest, allowDowngrade: allowDowngrade).filter(isSwappable)
+        } catch {
+            return .failure(error)
+        }
+        // Before the pause: verify against each service and bind an instance to it.
         // Parameter values too: reading them touches the data partition.
         var prepared: [(Service, ModuleInstance, [Double])] = []
         for service in running {
             guard let resources = service.resources else { continue }
             do {
                 try resources.checkAdoptable(manifest)
-                prepared.append(
-                    (service, try ModuleInstance(artifact: artifact, resources: resources, engine: engine), parameterValues(service.name, manifest)))
+                let next: ModuleInstance
+                if let spare = spares.popLast() {
+                    spare.bind(to: resources)
+                    next = spare
+                } else {
+                    next = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
+                }
+                prepared.append((service, next, parameterValues(service.name, manifest)))
             } catch let refusal as ServiceResources.Refusal {
-                throw SwapRefusal(description: refusal.message)
+                return .failure(SwapRefusal(description: refusal.message))
             } catch {
-                throw SwapRefusal(description: "\(error)")
+                return .failure(SwapRefusal(description: "\(error)"))
             }
         }
         let started = now
@@ -79,7 +163,7 @@ extension AgentRuntime {
                 // The running version itself failed: undo what switched, and supervise the crash.
                 undo(migrated, manifest: manifest)
                 crashed(service, error)
-                throw SwapRefusal(description: "\(error) while handing over its state; the swap was abandoned")
+                return .failure(SwapRefusal(description: "\(error) while handing over its state; the swap was abandoned"))
             }
             let timer = resources.timerPeriodMilliseconds
             do {
@@ -91,7 +175,7 @@ extension AgentRuntime {
             } catch {
                 undo(migrated + [(service, old, next, timer)], manifest: manifest)
                 note("error", "swap to \(manifest.name) \(manifest.version) abandoned: \(error)", service: service.name)
-                throw SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running")
+                return .failure(SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running"))
             }
         }
         // The instances on probation from an earlier swap are freed after the pause, not in it.
@@ -105,30 +189,34 @@ extension AgentRuntime {
         }
         let pause = now - started
         withExtendedLifetime(retired) {}
-        for entry in migrated { prepareStandbyLater(entry.service) }
         artifacts[manifest.name] = artifact
-        var storage: String?
-        do {
-            // The first swap of a built-in module records the built-in version too, for rollback.
-            if store.history(of: manifest.name).isEmpty, let currentArtifact, let path = builtInSources[manifest.name] {
-                _ = try store.install(try FileSystem.read(path, limit: engine.limits.moduleBytes + 1), manifest: currentArtifact.manifest)
-                try store.activate(manifest.name, version: currentArtifact.manifest.version)
+        var storageProblem = storage
+        if storage == nil {
+            do {
+                // The first swap of a built-in module records the built-in version too, for rollback.
+                if let recordBuiltIn, store.history(of: manifest.name).isEmpty {
+                    try store.activate(manifest.name, version: recordBuiltIn)
+                }
+                if freshStateIfRefused, store.history(of: manifest.name).contains(manifest.version) {
+                    try store.revert(manifest.name, to: manifest.version)
+                } else {
+                    try store.activate(manifest.name, version: manifest.version)
+                }
+            } catch {
+                storageProblem = "\(error)"
             }
-            _ = try store.install(bytes, manifest: manifest)
-            if freshStateIfRefused, store.history(of: manifest.name).contains(manifest.version) {
-                try store.revert(manifest.name, to: manifest.version)
-            } else {
-                try store.activate(manifest.name, version: manifest.version)
-            }
-        } catch {
-            storage = "\(error)"
-            note("error", "swapped, but not stored (the old version comes back after a reboot): \(error)", service: nil)
+        }
+        if let storageProblem {
+            note("error", "swapped, but not stored (the old version comes back after a reboot): \(storageProblem)", service: nil)
         }
         let report = SwapReport(
-            module: manifest.name, from: current?.description ?? "?", to: manifest.version.description,
-            services: migrated.map(\.service.name), pauseNanoseconds: pause, stateMigrated: stateMigrated, storageProblem: storage)
+            module: manifest.name, from: currentArtifact?.manifest.version.description ?? "?", to: manifest.version.description,
+            services: migrated.map(\.service.name), pauseNanoseconds: pause, loopNanoseconds: now - held, stateMigrated: stateMigrated,
+            storageProblem: storageProblem)
         note("info", report.description)
-        return report
+        // Standbys of the new version, made off the loop thread.
+        for entry in migrated { prepareStandbyLater(entry.service) }
+        return .success(report)
     }
 
     /// Puts back the old manifest and timer of services whose swap did not complete.
@@ -162,7 +250,7 @@ extension AgentRuntime {
         }
     }
 
-    /// `module rollback NAME`: back to the version active before the current one.
+    /// `module rollback NAME`: back to the version active before the current one (off the loop thread, as `swap`).
     func rollback(_ module: String) throws(SwapRefusal) -> SwapReport {
         let history = store.history(of: module)
         guard history.count >= 2 else {

@@ -1,7 +1,6 @@
 import Hardware
 import ModuleHost
 import ModuleRuntime
-import Synchronization
 
 /// One supervised service: its config, its state, and (while running) its module instance
 /// and resources. Touched only on the agent's loop thread.
@@ -26,21 +25,12 @@ final class Service {
     var edgeLatency = EdgeLatency()
     /// A fresh, unbound instance of the current module version, for the next restart.
     var standby: ModuleInstance?
+    /// Set while the standby worker instantiates one for this service.
+    var standbyPending = false
 
     init(config: AgentConfig.Service) {
         self.config = config
     }
 
     var name: String { config.name }
-}
-
-/// A thread that waits for edges on one line and posts them to the agent's mailbox.
-final class EdgeWatcher: Sendable {
-    private let stopped = Atomic(false)
-
-    func stop() {
-        stopped.store(true, ordering: .releasing)
-    }
-
-    var isStopped: Bool { stopped.load(ordering: .acquiring) }
 }

@@ -17,4 +17,9 @@ public enum ServiceState: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var isRunning: Bool { self == .running }
+
+    public var isRestarting: Bool {
+        if case .restarting = self { return true }
+        return false
+    }
 }

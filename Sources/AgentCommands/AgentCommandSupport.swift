@@ -28,6 +28,16 @@ func onAgent<Result>(_ context: CommandContext, _ body: @escaping (AgentRuntime)
     }
 }
 
+/// Runs `body` on the console's own thread (work that takes the loop thread only briefly
+/// itself, like a hot swap); a refusal becomes a one-line failure.
+func offLoop<Result>(_ context: CommandContext, _ body: (AgentRuntime) throws(AgentRefusal) -> Result) throws -> Result {
+    do {
+        return try body(try agent(context))
+    } catch let refusal as AgentRefusal {
+        throw CommandFailure(refusal.description, exitStatus: 1)
+    }
+}
+
 /// Columns padded to the widest cell.
 func table(_ header: [String], _ rows: [[String]]) -> String {
     let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

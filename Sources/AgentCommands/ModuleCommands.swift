@@ -45,7 +45,7 @@ public struct ModuleAgentCommand: ParsableCommand {
                 throw CommandFailure("\(error)", exitStatus: 1)
             }
             let (module, source, downgrade) = (name, file, allowDowngrade)
-            let report = try onAgent(context) { try $0.load(module: module, bytes: bytes, source: source, allowDowngrade: downgrade) }
+            let report = try offLoop(context) { runtime throws(AgentRefusal) in try runtime.load(module: module, bytes: bytes, source: source, allowDowngrade: downgrade) }
             context.write(report.description)
         }
     }
@@ -65,7 +65,7 @@ public struct ModuleAgentCommand: ParsableCommand {
                 throw CommandFailure("\(error)", exitStatus: 1)
             }
             let downgrade = allowDowngrade
-            context.write(try onAgent(context) { try $0.push(bundle: bytes, allowDowngrade: downgrade) }.description)
+            context.write(try offLoop(context) { runtime throws(AgentRefusal) in try runtime.push(bundle: bytes, allowDowngrade: downgrade) }.description)
         }
     }
 
@@ -87,7 +87,7 @@ public struct ModuleAgentCommand: ParsableCommand {
 
         public func execute(in context: CommandContext) throws {
             let module = name
-            context.write(try onAgent(context) { try $0.rollbackFromConsole(module) }.description)
+            context.write(try offLoop(context) { runtime throws(AgentRefusal) in try runtime.rollbackFromConsole(module) }.description)
         }
     }
 }

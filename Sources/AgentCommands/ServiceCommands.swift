@@ -51,6 +51,7 @@ public struct StatusCommand: ParsableCommand, ContextCommand {
                         ("edges", number(Double(latency.total))),
                     ])
                 } ?? .null),
+                ("standby", summary.standby.map(JSONValue.string) ?? .null),
             ]).serialized)
             return
         }
@@ -59,6 +60,7 @@ public struct StatusCommand: ParsableCommand, ContextCommand {
         context.write("  restarts: \(summary.restarts)\(summary.timerMilliseconds > 0 ? ", timer every \(summary.timerMilliseconds) ms" : "")")
         for (reading, value) in summary.readings { context.write("  \(reading) = \(value)") }
         if let crash = summary.lastCrash { context.write("  last crash: \(crash)") }
+        if let standby = summary.standby { context.write("  standby:  \(summary.module) \(standby), warm for the next restart") }
         if let latency = summary.edgeLatency {
             context.write(
                 "  edges:    \(latency.total), latency median \(microseconds(latency.median)) p99 \(microseconds(latency.p99)) "

@@ -103,19 +103,3 @@ enum HostFunctions {
         }
     }
 }
-
-/// Where an instance's host calls go: a warm standby is instantiated before it has a
-/// service's resources and is bound to them when it takes over.
-final class ResourceBinding {
-    var resources: ServiceResources?
-
-    init(_ resources: ServiceResources?) {
-        self.resources = resources
-    }
-}
-
-/// A host call from an instance not yet bound to a service (a standby's start function).
-struct UnboundInstance: Error, CustomStringConvertible {
-    let function: String
-    var description: String { "\(function) called before the instance was bound to a service" }
-}

@@ -1,5 +1,6 @@
 import Manifests
 import ModuleABI
+import Synchronization
 import WasmKit
 
 /// A verified module: its bytes parse, its manifest is embedded and valid, it speaks this
@@ -8,7 +9,12 @@ import WasmKit
 public struct ModuleArtifact: Sendable {
     public let manifest: ModuleManifest
     public let byteCount: Int
+    /// Unique to this verification: instances made from it belong to it and to nothing
+    /// loaded later, even with the same name, version and size.
+    public let serial: UInt64
     let module: Module
+
+    private static let serials = Atomic<UInt64>(0)
 
     /// Checks `bytes` (from `source`, for messages) and refuses with the first problem found.
     public init(bytes: [UInt8], source: String, engine: ModuleEngine) throws(ModuleRefusal) {
@@ -68,5 +74,6 @@ public struct ModuleArtifact: Sendable {
             throw ModuleRefusal("\(name) does not export its memory")
         }
         byteCount = bytes.count
+        serial = Self.serials.add(1, ordering: .relaxed).newValue
     }
 }

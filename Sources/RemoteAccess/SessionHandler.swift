@@ -125,12 +125,12 @@ final class SessionHandler: ChannelInboundHandler {
                 let agent = self.agent
                 let channel = context.channel
                 spawnThread {
-                    let outcome = agent.perform { runtime -> (String, Int) in
-                        do {
-                            return (try runtime.push(bundle: bundle, allowDowngrade: allowDowngrade).description, 0)
-                        } catch {
-                            return ("refused: \(error)", 1)
-                        }
+                    // Off the loop thread: the push holds the loop only for its switch.
+                    let outcome: (String, Int)
+                    do {
+                        outcome = (try agent.push(bundle: bundle, allowDowngrade: allowDowngrade).description, 0)
+                    } catch {
+                        outcome = ("refused: \(error)", 1)
                     }
                     let loop = channel.eventLoop
                     loop.execute {

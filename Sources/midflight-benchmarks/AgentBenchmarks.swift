@@ -90,19 +90,22 @@ struct AgentBenchmarks {
         defer { runtime.shutdown() }
         let bundles = [try ModuleBundle.create(wasm: v2, key: key), try ModuleBundle.create(wasm: v1, key: key)]
         var pauses: [UInt64] = []
+        var held: [UInt64] = []
         var full: [UInt64] = []
         for round in 0..<1100 {
             let bundle = bundles[round % 2]
             let start = Benchmarks.now()
-            let report = try runtime.perform { runtime in Result(catching: { try runtime.push(bundle: bundle, allowDowngrade: true) }) }.get()
+            let report = try runtime.push(bundle: bundle, allowDowngrade: true)
             let elapsed = Benchmarks.now() - start
             guard report.stateMigrated else { throw BenchmarkFailure("state not migrated: \(report)") }
             if round >= 100 {
                 pauses.append(report.pauseNanoseconds)
+                held.append(report.loopNanoseconds)
                 full.append(elapsed)
             }
         }
         figures.add("swap_pause", "swap pause, 1 service (5-field state)", pauses)
+        figures.add("swap_loop", "loop held by the swap (checks, bind, pause, history record)", held)
         figures.add("swap_full", "full swap: signed push → running", full)
         let summary = try runtime.perform { runtime in Result(catching: { try runtime.serviceSummary("c0") }) }.get()
         print("  after 1100 swaps c0 runs \(summary.module) \(summary.version), \(summary.state)")
@@ -114,15 +117,17 @@ struct AgentBenchmarks {
         defer { runtime.shutdown() }
         let modules = [v2, v1]
         var pauses: [UInt64] = []
+        var held: [UInt64] = []
         for round in 0..<120 {
-            let bytes = modules[round % 2]
-            let report = try runtime.perform { runtime in
-                Result(catching: { try runtime.load(module: "bench-counter", bytes: bytes, source: "bench", allowDowngrade: true) })
-            }.get()
+            let report = try runtime.load(module: "bench-counter", bytes: modules[round % 2], source: "bench", allowDowngrade: true)
             guard report.services.count == 100 else { throw BenchmarkFailure("swapped \(report.services.count) of 100") }
-            if round >= 20 { pauses.append(report.pauseNanoseconds) }
+            if round >= 20 {
+                pauses.append(report.pauseNanoseconds)
+                held.append(report.loopNanoseconds)
+            }
         }
         figures.add("swap_100", "swap pause, 100 services at once", pauses)
+        figures.add("swap_100_loop", "loop held by the 100-service swap", held)
     }
 
     /// A trap in the service (its `call` handler asked to crash) → the supervisor restarts
@@ -134,9 +139,9 @@ struct AgentBenchmarks {
         for batch in 0..<3 {
             if batch > 0 { usleep(1_100_000) }
             for _ in 0..<500 {
-                // A quiet moment between crashes, as a real crash loop has: the standby is
-                // made in one (and without one the restart instantiates).
-                usleep(5_000)
+                // With a standby: the next crash only once the worker has made the new one
+                // (about an instantiation after the restart); without: back to back.
+                if standby { try waitForStandby(runtime) }
                 let start = Benchmarks.now()
                 let crashed = runtime.perform { runtime in (try? runtime.call("c0", request: [0xFF])) == nil }
                 guard crashed else { throw BenchmarkFailure("the crash call was answered") }
@@ -148,10 +153,18 @@ struct AgentBenchmarks {
             }
         }
         if standby {
-            figures.add("restart", "crash → restarted, answering (warm standby)", samples)
+            figures.add("restart", "crash → restarted, answering (warm standby ready)", samples)
         } else {
             figures.add("restart_cold", "crash → restarted, answering (instantiating)", samples)
         }
+    }
+
+    func waitForStandby(_ runtime: AgentRuntime) throws {
+        for _ in 0..<20_000 {
+            if runtime.perform({ (try? $0.serviceSummary("c0"))?.standby != nil }) { return }
+            usleep(50)
+        }
+        throw BenchmarkFailure("no warm standby within a second")
     }
 
     /// A request/reply through the agent loop (another thread's mailbox, the module's call
@@ -248,7 +261,7 @@ struct AgentBenchmarks {
         let (runtime, board) = try agent(services: 1, data: scratch + "/data-soak")
         defer { runtime.shutdown() }
         let bundles = [try ModuleBundle.create(wasm: v2, key: key), try ModuleBundle.create(wasm: v1, key: key)]
-        for round in 0..<200 { _ = try runtime.perform { runtime in Result(catching: { try runtime.push(bundle: bundles[round % 2], allowDowngrade: true) }) }.get() }
+        for round in 0..<200 { _ = try runtime.push(bundle: bundles[round % 2], allowDowngrade: true) }
         let rssBefore = Self.status(of: "self", field: "VmRSS:")
         let stop = Atomic(false)
         let driven = Atomic(0)
@@ -263,7 +276,7 @@ struct AgentBenchmarks {
         }
         let start = Benchmarks.now()
         for round in 0..<10_000 {
-            _ = try runtime.perform { runtime in Result(catching: { try runtime.push(bundle: bundles[round % 2], allowDowngrade: true) }) }.get()
+            _ = try runtime.push(bundle: bundles[round % 2], allowDowngrade: true)
         }
         let seconds = Double(Benchmarks.now() - start) / 1e9
         stop.store(true, ordering: .releasing)
@@ -277,10 +290,4 @@ struct AgentBenchmarks {
         print("  soak: 10000 swaps in \(FirmwareBenchmarks.format(seconds)) s under \(edges) edges; counted \(counted), lost \(edges - counted); RSS \(rssBefore) → \(rssAfter) kB")
         figures.soak = (swaps: 10_000, sent: edges, lost: edges - counted, growthKilobytes: rssAfter - rssBefore)
     }
-}
-
-/// A benchmark that could not run as designed.
-struct BenchmarkFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

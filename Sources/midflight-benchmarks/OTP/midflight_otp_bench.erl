@@ -28,6 +28,8 @@
 %%   swap_full             timed: suspend -> load_binary -> change_code -> resume -> soft_purge
 %%   swap_100              100 servers: suspend all -> load_binary once -> change_code all ->
 %%                         resume all (soft_purge after, untimed); one sample per round
+%%   swap_100_change_only  the same with the code loaded just before (untimed), as
+%%                         swap_change_only: suspend all -> change_code all -> resume all
 %%   restart               exit(Worker, kill) -> restarted registered worker answers a call
 %%   msg_roundtrip         anchor: raw send/receive round trip to a plain process
 %%   call_trivial          gen_server:call round trip, timed individually (clock included)
@@ -98,7 +100,8 @@ run(Scale) ->
     step(swap_change_only, fun() -> swap_single(swap_change_only, change_only, n(2000)) end),
     step(swap_pause, fun() -> swap_single(swap_pause, pause, n(2000)) end),
     step(swap_full, fun() -> swap_single(swap_full, full, n(2000)) end),
-    step(swap_100, fun() -> swap_many(100, n(200)) end),
+    step(swap_100, fun() -> swap_many(swap_100, pause, 100, n(200)) end),
+    step(swap_100_change_only, fun() -> swap_many(swap_100_change_only, change_only, 100, n(200)) end),
     step(restart, fun() -> restart_bench(n(2000)) end),
     step(msg_roundtrip, fun() -> msg_roundtrip(n(100000)) end),
     step(call_trivial, fun() -> call_trivial(n(100000), n(200)) end),
@@ -416,11 +419,11 @@ check_after_swap(Before, To) ->
 %% 2. 100 gen_servers upgraded together: suspend all, load once, change all, resume all
 %%====================================================================================
 
-swap_many(Count, Rounds) ->
+swap_many(Key, Variant, Count, Rounds) ->
     Pids = [begin {ok, P} = ?M:start_link(), P end || _ <- lists:seq(1, Count)],
-    _ = swap_rounds(pause, Pids, 5, 0, []),
-    Samples = swap_rounds(pause, Pids, Rounds, 0, []),
-    report(swap_100, Samples),
+    _ = swap_rounds(Variant, Pids, 5, 0, []),
+    Samples = swap_rounds(Variant, Pids, Rounds, 0, []),
+    report(Key, Samples),
     lists:foreach(fun stop_proc/1, Pids).
 
 %%====================================================================================

@@ -1,0 +1,158 @@
+import Agent
+import Boards
+import Foundation
+import Hardware
+import SimulatedHardware
+import Testing
+
+/// The agent in process, on a small simulated board: warm standbys (made off the loop
+/// thread, matched to the exact artifact, given up when the service stops), swaps that hold
+/// the loop only for their switch, and calls that crash on probation.
+@Suite(.serialized) struct StandbyAndSwapTests {
+    struct Fixture {
+        let runtime: AgentRuntime
+        let board: SimulatedBoard
+        let folder: String
+    }
+
+    /// Services `c0`, `c1` of bench-counter 1.0.0 (its call handler crashes on 0xFF) on
+    /// lines c0, c1; `c1` without a standby.
+    func agent() throws -> Fixture {
+        let folder = NSTemporaryDirectory() + "midflight-standby-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder + "/modules", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try FixtureModules.path("counter-v1"), toPath: folder + "/modules/bench-counter-1.0.0.wasm")
+        let json = """
+            { "board": "bench", "modules": ["\(folder)/modules"],
+              "services": { "c0": { "module": "bench-counter", "gpio": ["gpiochip0:c0"], "standby": true },
+                            "c1": { "module": "bench-counter", "gpio": ["gpiochip0:c1"] } },
+              "supervisor": { "strategy": "one_for_one", "intensity": 100, "periodSeconds": 1, "backoffMilliseconds": 0,
+                              "children": ["c0", "c1"] } }
+            """
+        let board = SimulatedBoard(
+            SimulatedBoardSpec(
+                name: "bench", buses: [],
+                chips: [.init(name: "gpiochip0", label: "bench", lineCount: 2, lines: [.init(offset: 0, name: "c0"), .init(offset: 1, name: "c1")])]))
+        let runtime = AgentRuntime(
+            config: try AgentConfig.parse(Array(json.utf8), file: folder + "/agent.json"), backend: board,
+            time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: folder + "/data"),
+            log: LogBook(echo: { _ in }))
+        runtime.start()
+        return Fixture(runtime: runtime, board: board, folder: folder)
+    }
+
+    func summary(_ runtime: AgentRuntime, _ name: String) -> ServiceSummary? {
+        runtime.perform { try? $0.serviceSummary(name) }
+    }
+
+    /// Polls `condition` for up to five seconds.
+    func eventually(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<500 {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return false
+    }
+
+    func call(_ runtime: AgentRuntime, _ name: String, _ request: [UInt8]) -> Result<[UInt8], AgentRefusal> {
+        runtime.perform { runtime in Result { () throws(AgentRefusal) -> [UInt8] in try runtime.call(name, request: request) } }
+    }
+
+    func log(_ runtime: AgentRuntime) -> String {
+        runtime.log.last(200).map(\.line).joined(separator: "\n")
+    }
+
+    @Test func aRestartTakesTheWarmStandbyAndAnotherIsMade() throws {
+        let fixture = try agent()
+        defer { fixture.runtime.shutdown() }
+        let runtime = fixture.runtime
+        #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
+        // c1 did not ask for one.
+        #expect(summary(runtime, "c1")?.standby == nil)
+        guard case .failure(let crash) = call(runtime, "c0", [0xFF]) else {
+            Issue.record("the crash call was answered")
+            return
+        }
+        #expect(crash.description.contains("c0 crashed handling the call"), "\(crash)")
+        #expect(crash.description.contains("bench-counter 1.0.0 crashed in call"), "\(crash)")
+        #expect(eventually { summary(runtime, "c0")?.state == "running" })
+        #expect(log(runtime).contains("c0: started bench-counter 1.0.0 from its warm standby"), "\(log(runtime))")
+        #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
+        // The instance taken from the standby works: it answers with its count.
+        guard case .success(let reply) = call(runtime, "c0", [0]) else {
+            Issue.record("the restarted service does not answer")
+            return
+        }
+        #expect(reply.count == 8)
+        // Without a standby a restart instantiates.
+        _ = call(runtime, "c1", [0xFF])
+        #expect(eventually { summary(runtime, "c1")?.state == "running" })
+        #expect(log(runtime).contains("c1: started bench-counter 1.0.0\n") || log(runtime).hasSuffix("c1: started bench-counter 1.0.0"))
+    }
+
+    @Test func aStoppedServiceGivesUpItsStandbyAndGetsOneWhenStartedAgain() throws {
+        let fixture = try agent()
+        defer { fixture.runtime.shutdown() }
+        let runtime = fixture.runtime
+        #expect(eventually { summary(runtime, "c0")?.standby != nil })
+        let stopped = runtime.perform { runtime in Result { () throws(AgentRefusal) in try runtime.stop("c0") } }
+        #expect((try? stopped.get()) != nil)
+        #expect(summary(runtime, "c0")?.standby == nil)
+        #expect(summary(runtime, "c0")?.state == "stopped")
+        // Still none a while later: nothing made for a stopped service is kept.
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(summary(runtime, "c0")?.standby == nil)
+        let started = runtime.perform { runtime in Result { () throws(AgentRefusal) in try runtime.startFromConsole("c0") } }
+        #expect((try? started.get()) != nil)
+        #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
+    }
+
+    @Test func aSwapHoldsTheLoopOnlyForItsSwitchAndRenewsTheStandby() throws {
+        let fixture = try agent()
+        defer { fixture.runtime.shutdown() }
+        let runtime = fixture.runtime
+        #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
+        let v2 = Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("counter-v2"))))
+        let report = try runtime.load(module: "bench-counter", bytes: v2, source: "counter-v2.wasm", allowDowngrade: false)
+        #expect(report.services == ["c0", "c1"])
+        #expect(report.stateMigrated)
+        #expect(report.pauseNanoseconds <= report.loopNanoseconds)
+        #expect(report.description.contains("bench-counter 1.0.0 → 2.0.0: swapped 2 services in "))
+        #expect(report.description.contains(" (loop held "))
+        // The 1.0.0 standby is outdated: only one of 2.0.0 may take its place.
+        #expect(summary(runtime, "c0")?.standby == nil)
+        #expect(eventually { summary(runtime, "c0")?.standby == "2.0.0" })
+        #expect(summary(runtime, "c0")?.version == "2.0.0")
+        // A refusal (not newer) leaves everything as it was, standby included.
+        #expect(throws: AgentRefusal.self) {
+            try runtime.load(module: "bench-counter", bytes: v2, source: "counter-v2.wasm", allowDowngrade: false)
+        }
+        #expect(summary(runtime, "c0")?.standby == "2.0.0")
+        #expect(runtime.perform { $0.moduleSummaries() }.first?.version == "2.0.0")
+    }
+
+    @Test func aCallThatCrashesOnProbationSaysItRolledBack() throws {
+        let fixture = try agent()
+        defer { fixture.runtime.shutdown() }
+        let runtime = fixture.runtime
+        #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
+        let v2 = Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("counter-v2"))))
+        _ = try runtime.load(module: "bench-counter", bytes: v2, source: "counter-v2.wasm", allowDowngrade: false)
+        guard case .failure(let crash) = call(runtime, "c0", [0xFF]) else {
+            Issue.record("the crash call was answered")
+            return
+        }
+        #expect(crash.description.contains("rolled back to bench-counter 1.0.0"), "\(crash)")
+        // Both services went back to their 1.0.0 instances, kept intact: no restart.
+        #expect(summary(runtime, "c0")?.version == "1.0.0")
+        #expect(summary(runtime, "c1")?.version == "1.0.0")
+        #expect(summary(runtime, "c0")?.restarts == 0)
+        #expect(summary(runtime, "c0")?.state == "running")
+        // And a standby of the version running again is made.
+        #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
+        guard case .success(let reply) = call(runtime, "c0", [0]) else {
+            Issue.record("the rolled-back service does not answer")
+            return
+        }
+        #expect(reply.count == 8)
+    }
+}
