@@ -71,7 +71,7 @@ public struct AgentConfig: Sendable {
             services[name] = try parseService(name, reader)
         }
         let supervisorField = try reader.required("supervisor")
-        let supervisor = try parseSupervisor(supervisorField, name: "root", services: services)
+        let supervisor = try parseSupervisor(supervisorField, name: "root", isTop: true, services: services)
         var supervisorNames: [String] = []
         func collect(_ spec: SupervisorSpec) {
             supervisorNames.append(spec.name)
@@ -167,10 +167,10 @@ public struct AgentConfig: Sendable {
     }
 
     private static func parseSupervisor(
-        _ reader: JSONReader, name: String, services: [String: Service]
+        _ reader: JSONReader, name: String, isTop: Bool = false, services: [String: Service]
     ) throws(JSONReader.Problem) -> SupervisorSpec {
         try reader.onlyMembers(["name", "strategy", "intensity", "periodSeconds", "children", "backoffMilliseconds"])
-        if name != "root", let backoff = try reader.optional("backoffMilliseconds") {
+        if !isTop, let backoff = try reader.optional("backoffMilliseconds") {
             throw backoff.problem("only the top supervisor sets backoffMilliseconds (it applies to the whole tree)")
         }
         let strategyField = try reader.required("strategy")

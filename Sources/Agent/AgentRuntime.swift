@@ -414,6 +414,8 @@ public final class AgentRuntime: @unchecked Sendable {
             service.resources = resources
             service.instance = instance
             service.readings = [:]
+            // Latency figures describe this instance: a restart starts them again.
+            service.edgeLatency = EdgeLatency()
             service.previous = nil
             service.tickPeriod = 0
             service.nextTick = nil

@@ -35,6 +35,7 @@ public struct EdgeLatency: Sendable {
         }
     }
 
+    /// The figures over the kept samples; nil before the first edge with a usable timestamp.
     public var summary: Summary? {
         guard !samples.isEmpty else { return nil }
         let sorted = samples.sorted()

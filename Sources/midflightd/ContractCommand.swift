@@ -30,6 +30,18 @@ struct ContractCommand: ParsableCommand {
     @Flag(name: .long, help: "Only the kernel checks (--remove-chip, --unprivileged), not the shared contract.")
     var kernelOnly = false
 
+    func validate() throws {
+        if latencyModule != nil, latencyPull == nil { throw ValidationError("--latency-module needs --latency-pull") }
+        guard latencyCount > 0 else { throw ValidationError("--latency-count must be at least 1") }
+        if latencyModule != nil, kernelOnly || removeChip != nil || unprivileged != nil {
+            throw ValidationError("--latency-module replaces the contract run: it does not take --kernel-only, --remove-chip or --unprivileged")
+        }
+        if removeChip != nil, unprivileged != nil {
+            // Removal needs root to write the live file; the other checks give root up for good.
+            throw ValidationError("--remove-chip and --unprivileged go in two runs: one needs root, the other gives it up")
+        }
+    }
+
     func run() throws {
         let fixture = LinuxContractFixture(
             backend: LinuxBoard(), bus: bus, device: I2CAddress(unchecked: 0x68), absentAddress: I2CAddress(unchecked: 0x50),
@@ -38,10 +50,6 @@ struct ContractCommand: ParsableCommand {
             guard let latencyPull else { throw ValidationError("--latency-module needs --latency-pull") }
             print(try EdgeLatencyProbe(chip: chip, line: latencyLine, pullFile: latencyPull, modulePath: latencyModule, count: latencyCount).run())
             return
-        }
-        if removeChip != nil, unprivileged != nil {
-            // Removal needs root to write the live file; the other checks give root up for good.
-            throw ValidationError("--remove-chip and --unprivileged go in two runs: one needs root, the other gives it up")
         }
         var (passed, failed) = kernelOnly ? (0, 0) : ContractSuite.runAll(fixture, report: Self.report)
         if let removeChip {

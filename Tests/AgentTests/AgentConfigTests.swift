@@ -48,6 +48,7 @@ import Testing
         (#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "intensity": -1, "children": ["a"]}}"#, "etc/agent.json: supervisor.intensity: -1 is out of range"),
         (#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "backoffMilliseconds": -5, "children": ["a"]}}"#, "etc/agent.json: supervisor.backoffMilliseconds: -5 is out of range"),
         (#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "children": [{"name": "s", "strategy": "one_for_one", "backoffMilliseconds": 0, "children": ["a"]}]}}"#, "etc/agent.json: supervisor.children[0].backoffMilliseconds: only the top supervisor sets backoffMilliseconds"),
+        (#"{"board": "sim", "services": {"a": {"module": "m"}}, "supervisor": {"strategy": "one_for_one", "children": [{"name": "root", "strategy": "one_for_one", "backoffMilliseconds": 0, "children": ["a"]}]}}"#, "etc/agent.json: supervisor.children[0].backoffMilliseconds: only the top supervisor sets backoffMilliseconds"),
     ])
     func refusesNamingFileServiceAndField(json: String, message: String) {
         let found = problem(json)

@@ -137,6 +137,10 @@ enum Executables {
         (["contract", "--bus", "0", "--chip", "gpiochip0", "--pull", "/p", "--remove-chip", "/live", "--unprivileged", "65534"],
          "--remove-chip and --unprivileged go in two runs"),
         (["contract", "--bus", "0", "--chip", "gpiochip0", "--pull", "/p", "--latency-module", "m.wasm"], "--latency-module needs --latency-pull"),
+        (["contract", "--bus", "0", "--chip", "gpiochip0", "--pull", "/p", "--latency-module", "m.wasm", "--latency-pull", "/q", "--latency-count", "0"],
+         "--latency-count must be at least 1"),
+        (["contract", "--bus", "0", "--chip", "gpiochip0", "--pull", "/p", "--latency-module", "m.wasm", "--latency-pull", "/q", "--kernel-only"],
+         "--latency-module replaces the contract run"),
         (["contract", "--chip", "gpiochip0", "--pull", "/p"], "Missing expected argument '--bus <bus>'"),
     ])
     func theContractRunnerRefusesOptionsThatCannotGoTogether(arguments: [String], message: String) throws {
