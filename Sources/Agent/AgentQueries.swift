@@ -103,6 +103,7 @@ extension AgentRuntime {
             throw AgentRefusal(error.message)
         }
         do {
+            parameterEpoch += 1
             try store.setParameter(parameterName, value, of: name)
         } catch {
             throw AgentRefusal("not stored: \(error)")

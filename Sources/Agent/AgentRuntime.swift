@@ -44,6 +44,12 @@ public final class AgentRuntime: @unchecked Sendable {
     let standbyWorker = BackgroundWorker()
     /// Held for the whole of a hot swap (which runs off the loop thread): one at a time.
     let swapLock = ConditionLock()
+    /// Bumped by every stored parameter change: values a swap read off the loop thread are
+    /// used only if none came in between.
+    var parameterEpoch = 0
+    /// Bumped, per module, when the loop thread itself rewrites the module's history (a
+    /// probation rollback): a swap that recorded its version before then records it again.
+    var historyRewrites: [String: Int] = [:]
 
     // The mailbox.
     enum Job {
@@ -264,6 +270,7 @@ public final class AgentRuntime: @unchecked Sendable {
             }
             artifacts[service.config.module] = previous.artifact
             do {
+                historyRewrites[previous.manifest.name, default: 0] += 1
                 try store.revert(previous.manifest.name, to: previous.manifest.version)
             } catch {
                 note("warning", "rolled back, but could not record it: \(error)", service: service.name)
@@ -361,8 +368,9 @@ public final class AgentRuntime: @unchecked Sendable {
     }
 
     /// Parameter values in the manifest's order: stored value, else config, else default.
-    func parameterValues(_ name: String, _ manifest: ModuleManifest) -> [Double] {
-        let stored = store.parameters(of: name)
+    /// `stored`: the service's stored values when the caller read them already (off the loop thread).
+    func parameterValues(_ name: String, _ manifest: ModuleManifest, stored: [String: Double]? = nil) -> [Double] {
+        let stored = stored ?? store.parameters(of: name)
         let configured = services[name]?.config.parameters ?? [:]
         for key in configured.keys where manifest.parameter(named: key) == nil {
             note("warning", "config sets \(key), which \(manifest.name) \(manifest.version) does not have", service: name)

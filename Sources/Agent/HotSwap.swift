@@ -36,16 +36,19 @@ public struct SwapRefusal: Error, Sendable, CustomStringConvertible {
 extension AgentRuntime {
     /// What the loop thread says before a swap is prepared: how many instances to make.
     struct SwapPlan {
-        let runningServices: Int
+        let runningServices: [String]
         /// The built-in version's file, when this is the module's first swap (it is stored too, for rollback).
         let builtIn: (path: String, manifest: ModuleManifest)?
+        let parameterEpoch: Int
+        let historyRewrites: Int
     }
 
     /// Hot-swaps every running service of the module in `bytes` to it. Called off the loop
     /// thread (a console or SSH session), which verifies the module, instantiates one copy
-    /// per service and stores the file; the loop thread is then held only to snapshot each
-    /// old instance, `code_change` the new one and switch (all switch only if all migrated),
-    /// and to record the active version. The old instances stay intact during probation.
+    /// per service, stores the file, reads the services' parameters and records the version
+    /// as active (undone if the swap is); the loop thread is then held only to snapshot each
+    /// old instance, `code_change` the new one and switch (all switch only if all migrated).
+    /// The old instances stay intact during probation; a crash in it reverts the record.
     func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool = false) throws(SwapRefusal) -> SwapReport {
         // One swap at a time: the plan, the instances made for it and the switch belong together.
         try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
@@ -58,7 +61,7 @@ extension AgentRuntime {
             let manifest = artifact.manifest
             let plan = try perform { $0.swapPlan(manifest, allowDowngrade: allowDowngrade) }.get()
             var spares: [ModuleInstance] = []
-            for _ in 0..<plan.runningServices {
+            for _ in plan.runningServices {
                 do {
                     spares.append(try ModuleInstance(standbyFor: artifact, engine: engine))
                 } catch {
@@ -66,20 +69,44 @@ extension AgentRuntime {
                 }
             }
             var storage: String?
+            let history = store.history(of: manifest.name)
             do {
                 if let builtIn = plan.builtIn {
                     _ = try store.install(try FileSystem.read(builtIn.path, limit: engine.limits.moduleBytes + 1), manifest: builtIn.manifest)
                 }
                 _ = try store.install(bytes, manifest: manifest)
+                try record(manifest, history: history, builtIn: plan.builtIn?.manifest.version, freshStateIfRefused: freshStateIfRefused)
             } catch {
                 storage = "\(error)"
             }
+            let stored = plan.runningServices.map { ($0, store.parameters(of: $0)) }
             let handoff = Handoff(spares)
-            return try perform { runtime in
+            let outcome = perform { runtime in
                 runtime.switchOver(
                     to: artifact, spares: handoff.value, allowDowngrade: allowDowngrade, freshStateIfRefused: freshStateIfRefused,
-                    recordBuiltIn: plan.builtIn?.manifest.version, storage: storage)
-            }.get()
+                    plan: plan, storedParameters: Dictionary(uniqueKeysWithValues: stored), storage: storage)
+            }
+            if case .failure = outcome, storage == nil {
+                do {
+                    try store.replaceHistory(manifest.name, with: history)
+                } catch {
+                    note("error", "swap abandoned, but \(manifest.name)'s history could not be put back: \(error)")
+                }
+            }
+            return try outcome.get()
+        }
+    }
+
+    /// Records `manifest`'s version as the active one (before the switch: off the loop thread).
+    func record(_ manifest: ModuleManifest, history: [SemanticVersion], builtIn: SemanticVersion?, freshStateIfRefused: Bool) throws(DataStore.Failure) {
+        // The first swap of a built-in module records the built-in version too, for rollback.
+        if let builtIn, history.isEmpty {
+            try store.activate(manifest.name, version: builtIn)
+        }
+        if freshStateIfRefused, history.contains(manifest.version) {
+            try store.revert(manifest.name, to: manifest.version)
+        } else {
+            try store.activate(manifest.name, version: manifest.version)
         }
     }
 
@@ -93,7 +120,9 @@ extension AgentRuntime {
             {
                 builtIn = (path, current.manifest)
             }
-            return SwapPlan(runningServices: users.filter(isSwappable).count, builtIn: builtIn)
+            return SwapPlan(
+                runningServices: users.filter(isSwappable).map(\.name), builtIn: builtIn, parameterEpoch: parameterEpoch,
+                historyRewrites: historyRewrites[manifest.name] ?? 0)
         }
     }
 
@@ -118,7 +147,7 @@ extension AgentRuntime {
     /// as planned; a service that started since gets one made here.
     private func switchOver(
         to artifact: ModuleArtifact, spares: [ModuleInstance], allowDowngrade: Bool, freshStateIfRefused: Bool,
-        recordBuiltIn: SemanticVersion?, storage: String?
+        plan: SwapPlan, storedParameters: [String: [String: Double]], storage: String?
     ) -> Result<SwapReport, SwapRefusal> {
         let held = now
         let manifest = artifact.manifest
@@ -130,8 +159,9 @@ extension AgentRuntime {
         } catch {
             return .failure(error)
         }
-        // Before the pause: verify against each service and bind an instance to it.
-        // Parameter values too: reading them touches the data partition.
+        // Before the pause: verify against each service and bind an instance to it. The
+        // parameters read off the loop thread hold unless one was set since.
+        let parametersCurrent = plan.parameterEpoch == parameterEpoch
         var prepared: [(Service, ModuleInstance, [Double])] = []
         for service in running {
             guard let resources = service.resources else { continue }
@@ -144,7 +174,8 @@ extension AgentRuntime {
                 } else {
                     next = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
                 }
-                prepared.append((service, next, parameterValues(service.name, manifest)))
+                let stored = parametersCurrent ? storedParameters[service.name] : nil
+                prepared.append((service, next, parameterValues(service.name, manifest, stored: stored)))
             } catch let refusal as ServiceResources.Refusal {
                 return .failure(SwapRefusal(description: refusal.message))
             } catch {
@@ -178,7 +209,6 @@ extension AgentRuntime {
                 return .failure(SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running"))
             }
         }
-        // The instances on probation from an earlier swap are freed after the pause, not in it.
         let retired = migrated.compactMap(\.service.previous)
         for entry in migrated {
             entry.service.instance = entry.new
@@ -188,20 +218,17 @@ extension AgentRuntime {
             updateTimer(entry.service)
         }
         let pause = now - started
-        withExtendedLifetime(retired) {}
+        // The instances on probation from an earlier swap are freed by the worker, off the loop.
+        if !retired.isEmpty {
+            let handoff = Handoff(retired)
+            standbyWorker.submit { withExtendedLifetime(handoff) {} }
+        }
         artifacts[manifest.name] = artifact
         var storageProblem = storage
-        if storage == nil {
+        if storage == nil, historyRewrites[manifest.name] ?? 0 != plan.historyRewrites {
+            // A probation rollback rewrote the history after this swap recorded itself.
             do {
-                // The first swap of a built-in module records the built-in version too, for rollback.
-                if let recordBuiltIn, store.history(of: manifest.name).isEmpty {
-                    try store.activate(manifest.name, version: recordBuiltIn)
-                }
-                if freshStateIfRefused, store.history(of: manifest.name).contains(manifest.version) {
-                    try store.revert(manifest.name, to: manifest.version)
-                } else {
-                    try store.activate(manifest.name, version: manifest.version)
-                }
+                try record(manifest, history: store.history(of: manifest.name), builtIn: nil, freshStateIfRefused: freshStateIfRefused)
             } catch {
                 storageProblem = "\(error)"
             }

@@ -194,15 +194,27 @@ struct AgentBenchmarks {
         }
         figures.add("start_100", "start → 100 services running", starts)
 
-        let daemon = (FileSystem.executablePath().map(FileSystem.parent) ?? ".") + "/midflightd"
-        guard FileSystem.exists(daemon) else {
-            print("  (no \(daemon): build it with `swift build -c release --product midflightd` for the footprint figures)")
+        // What a board runs is the static build (the QEMU tier's, in .build-static); the
+        // dynamically linked one beside it shows what the shared Swift libraries cost.
+        let dynamic = (FileSystem.executablePath().map(FileSystem.parent) ?? ".") + "/midflightd"
+        let daemons = [(".build-static/release/midflightd", "static"), (dynamic, "dynamic")].filter { FileSystem.exists($0.0) }
+        guard let (daemon, linkage) = daemons.first else {
+            print("  (no midflightd: build it with `swift build -c release --product midflightd` for the footprint figures)")
             return
         }
+        if linkage != "static" {
+            print("  (no .build-static/release/midflightd: the footprint is the dynamically linked build's; "
+                + "`swift build -c release --static-swift-stdlib --product midflightd --scratch-path .build-static` for the board's)")
+        }
         let data = scratch + "/data-daemon"
-        FileSystem.removeTree(data)
-        let simulated = try Self.residentKilobytes(of: [daemon, "--simulate", "--no-ssh", "--no-console", "--data-dir", data])
-        figures.add(size: "rss_sim", "midflightd RSS idle, simulated board's 4 services", kilobytes: simulated)
+        for (path, kind) in daemons {
+            FileSystem.removeTree(data)
+            let simulated = try Self.resident(of: [path, "--simulate", "--no-ssh", "--no-console", "--data-dir", data])
+            figures.add(
+                size: kind == linkage ? "rss_sim" : "rss_sim_\(kind)",
+                "midflightd (\(kind)) RSS idle, simulated board's 4 services (\(simulated.anonymous / 1024) MB anon, \(simulated.file / 1024) MB file)",
+                kilobytes: simulated.total)
+        }
 
         let board = scratch + "/board-100"
         mkdir(board, 0o755)
@@ -214,17 +226,30 @@ struct AgentBenchmarks {
         try FileSystem.writeAtomically(Array(boardJSON.utf8), to: board + "/board.json")
         _ = try config(services: 100, file: scratch + "/agent-daemon-100.json")
         FileSystem.removeTree(data)
-        let hundred = try Self.residentKilobytes(of: [
+        let hundred = try Self.resident(of: [
             daemon, "--board", board, "--config", scratch + "/agent-daemon-100.json", "--no-ssh", "--no-console", "--data-dir", data,
         ])
-        figures.add(size: "rss_100", "midflightd RSS idle, 100 services", kilobytes: hundred)
-        var info = stat()
-        stat(daemon, &info)
-        figures.add(size: "binary", "midflightd binary (release, not stripped)", kilobytes: Int(info.st_size) / 1024)
+        figures.add(
+            size: "rss_100", "midflightd (\(linkage)) RSS idle, 100 services (\(hundred.anonymous / 1024) MB anon, \(hundred.file / 1024) MB file)",
+            kilobytes: hundred.total)
+        for (path, kind) in daemons {
+            var info = stat()
+            stat(path, &info)
+            figures.add(size: kind == linkage ? "binary" : "binary_\(kind)", "midflightd binary (\(kind), release, not stripped)", kilobytes: Int(info.st_size) / 1024)
+        }
+        if linkage == "static", let strip = OTPComparison.executable("strip") {
+            let stripped = scratch + "/midflightd-stripped"
+            _ = OTPComparison.capture([strip, "-o", stripped, daemon])
+            var info = stat()
+            if stat(stripped, &info) == 0 {
+                figures.add(size: "binary_stripped", "midflightd binary (static, stripped: as shipped)", kilobytes: Int(info.st_size) / 1024)
+            }
+        }
     }
 
-    /// Starts a daemon, lets it settle for 3 s, reads its VmRSS, stops it.
-    static func residentKilobytes(of arguments: [String]) throws -> Int {
+    /// Starts a daemon, lets it settle for 3 s, reads its VmRSS (and how much of it is
+    /// anonymous memory and how much mapped file pages), stops it; in KiB.
+    static func resident(of arguments: [String]) throws -> (total: Int, anonymous: Int, file: Int) {
         var pid: pid_t = 0
         var argv = arguments.map { strdup($0) } + [nil]
         var actions = posix_spawn_file_actions_t()
@@ -238,11 +263,13 @@ struct AgentBenchmarks {
         }
         sleep(3)
         let rss = Self.status(of: "\(pid)", field: "VmRSS:")
+        let anonymous = Self.status(of: "\(pid)", field: "RssAnon:")
+        let file = Self.status(of: "\(pid)", field: "RssFile:")
         kill(pid, SIGTERM)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         guard rss > 0 else { throw BenchmarkFailure("\(arguments[0]) exited before its RSS was read (status \(status))") }
-        return rss
+        return (rss, anonymous, file)
     }
 
     /// A kB field of /proc/PID/status.

@@ -92,11 +92,14 @@ struct Benchmarks {
             let state = try counterInstance.snapshot()
             try counterInstance.codeChange(from: counterArtifact.manifest.version, state: state)
         }
-        // Sections to run (default all): `agent`, `firmware`, `otp`; the module figures always run.
+        // Sections to run (default all): `agent` (or only its `restart`), `firmware`, `otp`; the module figures always run.
         let sections = Set(CommandLine.arguments.dropFirst())
         if sections.isEmpty || sections.contains("agent") {
             print("agent (in process, simulated board):")
             try AgentBenchmarks(scratch: scratch, builder: builder).run(&figures)
+        } else if sections.contains("restart") {
+            // The restart figures alone, for profiling (`perf record`, `valgrind --tool=callgrind`).
+            try AgentBenchmarks(scratch: scratch, builder: builder).restart(&figures, standby: true)
         }
         if sections.isEmpty || sections.contains("firmware") { try FirmwareBenchmarks.run(scratch: scratch) }
         if sections.isEmpty || sections.contains("otp") {

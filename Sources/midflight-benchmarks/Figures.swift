@@ -24,15 +24,20 @@ struct Figures {
             label: label, median: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)], max: last,
             count: sorted.count)
         timings[key] = timing
-        print("\(label.padding(toLength: 44, withPad: " ", startingAt: 0)) median \(Self.show(timing.median).padding(toLength: 12, withPad: " ", startingAt: 0)) p99 \(Self.show(timing.p99).padding(toLength: 12, withPad: " ", startingAt: 0)) max \(Self.show(timing.max))  (n=\(timing.count))")
+        print("\(Self.pad(label)) median \(Self.show(timing.median).padding(toLength: 12, withPad: " ", startingAt: 0)) p99 \(Self.show(timing.p99).padding(toLength: 12, withPad: " ", startingAt: 0)) max \(Self.show(timing.max))  (n=\(timing.count))")
         // Line by line even into a file or a pipe, so a long run shows its progress.
         fflush(nil)
     }
 
     mutating func add(size key: String, _ label: String, kilobytes: Int) {
         sizes[key] = (label, kilobytes)
-        print("\(label.padding(toLength: 44, withPad: " ", startingAt: 0)) \(Self.megabytes(kilobytes))")
+        print("\(Self.pad(label)) \(Self.megabytes(kilobytes))")
         fflush(nil)
+    }
+
+    /// Labels in a column of 44, a longer one whole.
+    static func pad(_ label: String) -> String {
+        label.count >= 44 ? label : label.padding(toLength: 44, withPad: " ", startingAt: 0)
     }
 
     static func show(_ nanoseconds: UInt64) -> String {

@@ -104,8 +104,12 @@ enum OTPComparison {
             let goal = row.goal.map { "≤ \(Figures.megabytes($0)): \(kilobytes <= $0 ? "met" : "missed by \(Figures.megabytes(kilobytes - $0))")" } ?? ""
             print("| \(row.label) | RSS | \(Figures.megabytes(kilobytes)) | \(theirs.map(Figures.megabytes) ?? "-") | \(ratio) | \(goal) |")
         }
-        if let binary = ours.sizes["binary"] {
-            print("| midflightd binary (release, unstripped) | size | \(Figures.megabytes(binary.kilobytes)) | - | - | |")
+        if let dynamic = ours.sizes["rss_sim_dynamic"] {
+            print("| RSS idle: simulated board's services, dynamically linked build | RSS | \(Figures.megabytes(dynamic.kilobytes)) | - | - | |")
+        }
+        for key in ["binary_stripped", "binary", "binary_dynamic"] {
+            guard let binary = ours.sizes[key] else { continue }
+            print("| \(binary.label) | size | \(Figures.megabytes(binary.kilobytes)) | - | - | |")
         }
         if let soak = ours.soak {
             let theirs = otpSoak.map { "\($0["swaps"] ?? 0) swaps, \($0["events_sent"] ?? 0) events, \($0["events_lost"] ?? -1) lost" } ?? "-"

@@ -77,6 +77,8 @@ enum FixtureModules {
         #expect(refused.contains("crashed in code_change"), "\(refused)")
         #expect(session.run("modules", until: "threshold").contains("pulse-counter  1.1.0"))
         #expect(session.run("log flow -n 50", until: "abandoned").contains("swap to pulse-counter 1.2.0 abandoned"))
+        // The history recorded 1.2.0 before the switch (off the loop thread); the refusal put it back.
+        #expect(session.run("module history pulse-counter", until: "1.1.0\n") == "1.0.0\n1.1.0\n")
 
         // Rollback returns to 1.0.0, which cannot read 1.1.0's state layout: it starts fresh.
         let rollback = session.run("module rollback pulse-counter", until: "state reset")
