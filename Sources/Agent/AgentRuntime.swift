@@ -41,15 +41,15 @@ public final class AgentRuntime: @unchecked Sendable {
     /// Pending restarts after backoff: service name → due time.
     var restartsDue: [String: UInt64] = [:]
     /// Instantiates warm standbys off the loop thread, so events never wait for them.
-    let standbyWorker = BackgroundWorker()
+    let standbyWorker = BackgroundWorker(priority: .idle)
+    /// Writes module files and histories in the order the loop decided them (a swap's
+    /// record, a probation rollback's revert), so the loop never waits for an fsync.
+    let storeWriter = BackgroundWorker(priority: .normal)
     /// Held for the whole of a hot swap (which runs off the loop thread): one at a time.
     let swapLock = ConditionLock()
     /// Bumped by every stored parameter change: values a swap read off the loop thread are
     /// used only if none came in between.
     var parameterEpoch = 0
-    /// Bumped, per module, when the loop thread itself rewrites the module's history (a
-    /// probation rollback): a swap that recorded its version before then records it again.
-    var historyRewrites: [String: Int] = [:]
 
     // The mailbox.
     enum Job {
@@ -116,6 +116,15 @@ public final class AgentRuntime: @unchecked Sendable {
             running = false
             mailbox.broadcast()
         }
+        // What the loop decided to store is on disk before the process may end.
+        flushStore()
+    }
+
+    /// Waits until the store writer has done everything queued so far.
+    func flushStore() {
+        let receipt = StoreReceipt()
+        storeWriter.submit { receipt.finish(problem: nil) }
+        _ = receipt.wait()
     }
 
     func post(_ job: Job) {
@@ -135,7 +144,31 @@ public final class AgentRuntime: @unchecked Sendable {
                 box.done.broadcast()
             }
         })
-        return box.done.withLock { () -> Result in
+        return wait(for: box)
+    }
+
+    /// `perform`, or nil without running `body` when the loop has been told to stop (a
+    /// swap racing `shutdown` must not wait for a loop that will never answer).
+    func performIfRunning<Result>(_ body: @escaping (AgentRuntime) -> Result) -> Result? {
+        let box = ResultBox<Result>()
+        let posted = mailbox.withLock { () -> Bool in
+            // Posted while running, a job is handled: the loop drains its mailbox before it ends.
+            guard running else { return false }
+            jobs.append(.control { [self] in
+                let value = body(self)
+                box.done.withLock {
+                    box.result = value
+                    box.done.broadcast()
+                }
+            })
+            mailbox.broadcast()
+            return true
+        }
+        return posted ? wait(for: box) : nil
+    }
+
+    private func wait<Result>(for box: ResultBox<Result>) -> Result {
+        box.done.withLock { () -> Result in
             box.done.spin(forNanoseconds: Self.spinNanoseconds) { box.result != nil }
             while box.result == nil { box.done.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + 100_000_000) }
             return box.result!
@@ -252,6 +285,8 @@ public final class AgentRuntime: @unchecked Sendable {
             // Probation: the new version failed early. Every service of the module goes back
             // to its old instance, kept intact, so the module runs one version everywhere.
             note("error", "\(crash); rolling back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
+            // First: the standbys renewed below must be of the version running again.
+            artifacts[service.config.module] = previous.artifact
             for other in services.values where other.config.module == service.config.module {
                 guard let old = other.previous else { continue }
                 other.previous = nil
@@ -268,12 +303,13 @@ public final class AgentRuntime: @unchecked Sendable {
                 updateTimer(other)
                 prepareStandbyLater(other)
             }
-            artifacts[service.config.module] = previous.artifact
-            do {
-                historyRewrites[previous.manifest.name, default: 0] += 1
-                try store.revert(previous.manifest.name, to: previous.manifest.version)
-            } catch {
-                note("warning", "rolled back, but could not record it: \(error)", service: service.name)
+            let (store, module, version, name) = (self.store, previous.manifest.name, previous.manifest.version, service.name)
+            storeWriter.submit { [weak self] in
+                do {
+                    try store.revert(module, to: version)
+                } catch {
+                    self?.note("warning", "rolled back, but could not record it: \(error)", service: name)
+                }
             }
             return
         }

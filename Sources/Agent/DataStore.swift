@@ -100,19 +100,6 @@ public final class DataStore: @unchecked Sendable {
         try DataStore.writeAtomically(Array(lines.utf8), to: moduleFolder(name) + "/history")
     }
 
-    /// Puts a history back as it was (an abandoned swap had recorded its version); an empty
-    /// one removes the record, as before a built-in module's first swap.
-    public func replaceHistory(_ name: String, with versions: [SemanticVersion]) throws(Failure) {
-        let path = moduleFolder(name) + "/history"
-        guard !versions.isEmpty else {
-            if unlink(path) != 0, errno != ENOENT {
-                throw Failure(description: "cannot remove \(path): \(String(cString: strerror(errno)))")
-            }
-            return
-        }
-        try DataStore.writeAtomically(Array((versions.map(\.description).joined(separator: "\n") + "\n").utf8), to: path)
-    }
-
     /// The installed file of a version, if it is stored.
     public func installed(_ name: String, version: SemanticVersion) -> ModuleRecord? {
         let path = moduleFolder(name) + "/\(version).wasm"

@@ -37,72 +37,79 @@ extension AgentRuntime {
     /// What the loop thread says before a swap is prepared: how many instances to make.
     struct SwapPlan {
         let runningServices: [String]
-        /// The built-in version's file, when this is the module's first swap (it is stored too, for rollback).
+        /// The built-in version's file: stored too on the module's first swap, for rollback.
         let builtIn: (path: String, manifest: ModuleManifest)?
         let parameterEpoch: Int
-        let historyRewrites: Int
     }
 
     /// Hot-swaps every running service of the module in `bytes` to it. Called off the loop
     /// thread (a console or SSH session), which verifies the module, instantiates one copy
-    /// per service, stores the file, reads the services' parameters and records the version
-    /// as active (undone if the swap is); the loop thread is then held only to snapshot each
-    /// old instance, `code_change` the new one and switch (all switch only if all migrated).
-    /// The old instances stay intact during probation; a crash in it reverts the record.
+    /// per service and reads the services' parameters; the loop thread is then held only to
+    /// snapshot each old instance, `code_change` the new one and switch (all switch only if
+    /// all migrated). The loop then has the store writer store the module and record it as
+    /// active, and this thread waits for that. The old instances stay intact during
+    /// probation; a crash in it reverts the record (queued behind it).
     func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool = false) throws(SwapRefusal) -> SwapReport {
         // One swap at a time: the plan, the instances made for it and the switch belong together.
         try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
-            let artifact: ModuleArtifact
-            do {
-                artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
-            } catch {
-                throw SwapRefusal(description: "\(error)")
-            }
-            let manifest = artifact.manifest
-            let plan = try perform { $0.swapPlan(manifest, allowDowngrade: allowDowngrade) }.get()
-            var spares: [ModuleInstance] = []
-            for _ in plan.runningServices {
-                do {
-                    spares.append(try ModuleInstance(standbyFor: artifact, engine: engine))
-                } catch {
-                    throw SwapRefusal(description: "\(error)")
-                }
-            }
-            var storage: String?
-            let history = store.history(of: manifest.name)
-            do {
-                if let builtIn = plan.builtIn {
-                    _ = try store.install(try FileSystem.read(builtIn.path, limit: engine.limits.moduleBytes + 1), manifest: builtIn.manifest)
-                }
-                _ = try store.install(bytes, manifest: manifest)
-                try record(manifest, history: history, builtIn: plan.builtIn?.manifest.version, freshStateIfRefused: freshStateIfRefused)
-            } catch {
-                storage = "\(error)"
-            }
-            let stored = plan.runningServices.map { ($0, store.parameters(of: $0)) }
-            let handoff = Handoff(spares)
-            let outcome = perform { runtime in
-                runtime.switchOver(
-                    to: artifact, spares: handoff.value, allowDowngrade: allowDowngrade, freshStateIfRefused: freshStateIfRefused,
-                    plan: plan, storedParameters: Dictionary(uniqueKeysWithValues: stored), storage: storage)
-            }
-            if case .failure = outcome, storage == nil {
-                do {
-                    try store.replaceHistory(manifest.name, with: history)
-                } catch {
-                    note("error", "swap abandoned, but \(manifest.name)'s history could not be put back: \(error)")
-                }
-            }
-            return try outcome.get()
+            try swapHoldingLock(to: bytes, source: source, allowDowngrade: allowDowngrade, freshStateIfRefused: freshStateIfRefused)
         }
     }
 
-    /// Records `manifest`'s version as the active one (before the switch: off the loop thread).
-    func record(_ manifest: ModuleManifest, history: [SemanticVersion], builtIn: SemanticVersion?, freshStateIfRefused: Bool) throws(DataStore.Failure) {
+    private func swapHoldingLock(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool) throws(SwapRefusal) -> SwapReport {
+        let artifact: ModuleArtifact
+        do {
+            artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
+        } catch {
+            throw SwapRefusal(description: "\(error)")
+        }
+        let manifest = artifact.manifest
+        let stopping = SwapRefusal(description: "the agent is stopping; \(manifest.name) was not swapped")
+        guard let planned = performIfRunning({ $0.swapPlan(manifest, allowDowngrade: allowDowngrade) }) else { throw stopping }
+        let plan = try planned.get()
+        var spares: [ModuleInstance] = []
+        for _ in plan.runningServices {
+            do {
+                spares.append(try ModuleInstance(standbyFor: artifact, engine: engine))
+            } catch {
+                throw SwapRefusal(description: "\(error)")
+            }
+        }
+        let stored = Dictionary(uniqueKeysWithValues: plan.runningServices.map { ($0, store.parameters(of: $0)) })
+        let handoff = Handoff(spares)
+        guard
+            let outcome = performIfRunning({ runtime in
+                runtime.switchOver(
+                    to: artifact, bytes: bytes, spares: handoff.value, allowDowngrade: allowDowngrade,
+                    freshStateIfRefused: freshStateIfRefused, plan: plan, storedParameters: stored)
+            })
+        else { throw stopping }
+        let (switched, receipt) = try outcome.get()
+        let problem = receipt.wait()
+        if let problem {
+            note("error", "swapped, but not stored (the old version comes back after a reboot): \(problem)", service: nil)
+        }
+        let report = SwapReport(
+            module: switched.module, from: switched.from, to: switched.to, services: switched.services,
+            pauseNanoseconds: switched.pauseNanoseconds, loopNanoseconds: switched.loopNanoseconds,
+            stateMigrated: switched.stateMigrated, storageProblem: problem)
+        note("info", report.description)
+        return report
+    }
+
+    /// Stores the module (and, on its first swap, the built-in version it replaces) and
+    /// records it as the active version; on the store writer, after the switch.
+    private static func store(
+        _ bytes: [UInt8], _ manifest: ModuleManifest, builtIn: (path: String, manifest: ModuleManifest)?, freshStateIfRefused: Bool,
+        in store: DataStore, limit: Int
+    ) throws -> Void {
+        let history = store.history(of: manifest.name)
         // The first swap of a built-in module records the built-in version too, for rollback.
         if let builtIn, history.isEmpty {
-            try store.activate(manifest.name, version: builtIn)
+            _ = try store.install(try FileSystem.read(builtIn.path, limit: limit), manifest: builtIn.manifest)
+            try store.activate(manifest.name, version: builtIn.manifest.version)
         }
+        _ = try store.install(bytes, manifest: manifest)
         if freshStateIfRefused, history.contains(manifest.version) {
             try store.revert(manifest.name, to: manifest.version)
         } else {
@@ -115,14 +122,10 @@ extension AgentRuntime {
         Result { () throws(SwapRefusal) -> SwapPlan in
             let users = try swapUsers(manifest, allowDowngrade: allowDowngrade)
             var builtIn: (String, ModuleManifest)?
-            if store.history(of: manifest.name).isEmpty, let current = try? artifact(for: manifest.name),
-                let path = builtInSources[manifest.name]
-            {
+            if let current = try? artifact(for: manifest.name), let path = builtInSources[manifest.name] {
                 builtIn = (path, current.manifest)
             }
-            return SwapPlan(
-                runningServices: users.filter(isSwappable).map(\.name), builtIn: builtIn, parameterEpoch: parameterEpoch,
-                historyRewrites: historyRewrites[manifest.name] ?? 0)
+            return SwapPlan(runningServices: users.filter(isSwappable).map(\.name), builtIn: builtIn, parameterEpoch: parameterEpoch)
         }
     }
 
@@ -142,13 +145,14 @@ extension AgentRuntime {
         service.state.isRunning && service.instance != nil && service.resources != nil
     }
 
-    /// On the loop thread: checks, then the pause (snapshot, `code_change`, switch), then the
-    /// history record. `spares` are unbound instances of `artifact`, one per running service
-    /// as planned; a service that started since gets one made here.
+    /// On the loop thread: checks, then the pause (snapshot, `code_change`, switch); the
+    /// store and history record are queued to the store writer, and its receipt returned.
+    /// `spares` are unbound instances of `artifact`, one per running service as planned; a
+    /// service that started since gets one made here.
     private func switchOver(
-        to artifact: ModuleArtifact, spares: [ModuleInstance], allowDowngrade: Bool, freshStateIfRefused: Bool,
-        plan: SwapPlan, storedParameters: [String: [String: Double]], storage: String?
-    ) -> Result<SwapReport, SwapRefusal> {
+        to artifact: ModuleArtifact, bytes: [UInt8], spares: [ModuleInstance], allowDowngrade: Bool, freshStateIfRefused: Bool,
+        plan: SwapPlan, storedParameters: [String: [String: Double]]
+    ) -> Result<(SwapReport, StoreReceipt), SwapRefusal> {
         let held = now
         let manifest = artifact.manifest
         let currentArtifact = try? self.artifact(for: manifest.name)
@@ -209,7 +213,9 @@ extension AgentRuntime {
                 return .failure(SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running"))
             }
         }
-        let retired = migrated.compactMap(\.service.previous)
+        // The instances on probation from an earlier swap are freed by the worker, off the
+        // loop: the handoff is their only holder.
+        let retired = Handoff(migrated.compactMap(\.service.previous))
         for entry in migrated {
             entry.service.instance = entry.new
             entry.service.previous = entry.old
@@ -218,32 +224,26 @@ extension AgentRuntime {
             updateTimer(entry.service)
         }
         let pause = now - started
-        // The instances on probation from an earlier swap are freed by the worker, off the loop.
-        if !retired.isEmpty {
-            let handoff = Handoff(retired)
-            standbyWorker.submit { withExtendedLifetime(handoff) {} }
-        }
+        standbyWorker.submit { withExtendedLifetime(retired) {} }
         artifacts[manifest.name] = artifact
-        var storageProblem = storage
-        if storage == nil, historyRewrites[manifest.name] ?? 0 != plan.historyRewrites {
-            // A probation rollback rewrote the history after this swap recorded itself.
+        // Stored and recorded by the store writer, in order with any rollback's revert.
+        let receipt = StoreReceipt()
+        let (store, builtIn, limit) = (self.store, plan.builtIn, engine.limits.moduleBytes + 1)
+        storeWriter.submit {
             do {
-                try record(manifest, history: store.history(of: manifest.name), builtIn: nil, freshStateIfRefused: freshStateIfRefused)
+                try Self.store(bytes, manifest, builtIn: builtIn, freshStateIfRefused: freshStateIfRefused, in: store, limit: limit)
+                receipt.finish(problem: nil)
             } catch {
-                storageProblem = "\(error)"
+                receipt.finish(problem: "\(error)")
             }
-        }
-        if let storageProblem {
-            note("error", "swapped, but not stored (the old version comes back after a reboot): \(storageProblem)", service: nil)
         }
         let report = SwapReport(
             module: manifest.name, from: currentArtifact?.manifest.version.description ?? "?", to: manifest.version.description,
             services: migrated.map(\.service.name), pauseNanoseconds: pause, loopNanoseconds: now - held, stateMigrated: stateMigrated,
-            storageProblem: storageProblem)
-        note("info", report.description)
+            storageProblem: nil)
         // Standbys of the new version, made off the loop thread.
         for entry in migrated { prepareStandbyLater(entry.service) }
-        return .success(report)
+        return .success((report, receipt))
     }
 
     /// Puts back the old manifest and timer of services whose swap did not complete.
@@ -279,6 +279,15 @@ extension AgentRuntime {
 
     /// `module rollback NAME`: back to the version active before the current one (off the loop thread, as `swap`).
     func rollback(_ module: String) throws(SwapRefusal) -> SwapReport {
+        // The target is read from the history under the swap lock, after the writes queued
+        // so far (a probation rollback's revert): two rollbacks go back two versions.
+        try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
+            flushStore()
+            return try rollbackHoldingLock(module)
+        }
+    }
+
+    private func rollbackHoldingLock(_ module: String) throws(SwapRefusal) -> SwapReport {
         let history = store.history(of: module)
         guard history.count >= 2 else {
             throw SwapRefusal(description: "\(module) has no earlier version to roll back to")
@@ -293,6 +302,6 @@ extension AgentRuntime {
         } catch {
             throw SwapRefusal(description: "\(error)")
         }
-        return try swap(to: bytes, source: record.path, allowDowngrade: true, freshStateIfRefused: true)
+        return try swapHoldingLock(to: bytes, source: record.path, allowDowngrade: true, freshStateIfRefused: true)
     }
 }

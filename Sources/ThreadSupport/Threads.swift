@@ -2,8 +2,10 @@
 import Glibc
 #endif
 
-/// Starts a detached POSIX thread running `body` (no Foundation in the agent).
-public func spawnThread(_ body: @escaping @Sendable () -> Void) {
+/// Starts a detached POSIX thread running `body` (no Foundation in the agent); false if
+/// the system would not create one.
+@discardableResult
+public func spawnThread(_ body: @escaping @Sendable () -> Void) -> Bool {
     final class Box: @unchecked Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
@@ -18,10 +20,11 @@ public func spawnThread(_ body: @escaping @Sendable () -> Void) {
     }, box)
     if result == 0 {
         pthread_detach(thread)
-    } else {
-        // No thread: run nothing, but do not leak the closure.
-        Unmanaged<Box>.fromOpaque(box).release()
+        return true
     }
+    // No thread: run nothing, but do not leak the closure.
+    Unmanaged<Box>.fromOpaque(box).release()
+    return false
 }
 
 /// CLOCK_MONOTONIC in nanoseconds.

@@ -105,7 +105,7 @@ struct AgentBenchmarks {
             }
         }
         figures.add("swap_pause", "swap pause, 1 service (5-field state)", pauses)
-        figures.add("swap_loop", "loop held by the swap (checks, bind, pause, history record)", held)
+        figures.add("swap_loop", "loop held by the swap (checks, bind, pause)", held)
         figures.add("swap_full", "full swap: signed push → running", full)
         let summary = try runtime.perform { runtime in Result(catching: { try runtime.serviceSummary("c0") }) }.get()
         print("  after 1100 swaps c0 runs \(summary.module) \(summary.version), \(summary.state)")
