@@ -37,11 +37,11 @@ public final class AgentRuntime: @unchecked Sendable {
     /// The active module version's artifact, by module name.
     var artifacts: [String: ModuleArtifact] = [:]
     /// Where each module's built-in version came from (a firmware file), by module name.
-    var builtInSources: [String: String] = [:]
+    var builtInSources: [String: (path: String, version: SemanticVersion)] = [:]
     /// Pending restarts after backoff: service name → due time.
     var restartsDue: [String: UInt64] = [:]
     /// Instantiates warm standbys off the loop thread, so events never wait for them.
-    let standbyWorker = BackgroundWorker(priority: .idle)
+    let standbyWorker = BackgroundWorker(priority: .background)
     /// Writes module files and histories in the order the loop decided them (a swap's
     /// record, a probation rollback's revert), so the loop never waits for an fsync.
     let storeWriter = BackgroundWorker(priority: .normal)
@@ -62,6 +62,8 @@ public final class AgentRuntime: @unchecked Sendable {
     /// Guarded by `mailbox`.
     private var jobs: [Job] = []
     private var running = true
+    private var loopStarted = false
+    private var loopEnded = false
 
     /// How long a new version is on probation after a swap: a crash within it reinstates
     /// the old instances, kept intact until then.
@@ -71,6 +73,10 @@ public final class AgentRuntime: @unchecked Sendable {
     /// boards only): enough for a console call or an edge to be handed over without a
     /// kernel wake-up, little enough to cost nothing idle.
     static let spinNanoseconds: UInt64 = 50_000
+    /// How long a caller waiting for the loop spins: longer than the loop's own, because a
+    /// request that restarts a service (a crash) keeps the loop busy for 0.1-0.2 ms and a
+    /// wake-up through the kernel costs as much again; a caller waits for one request only.
+    static let callerSpinNanoseconds: UInt64 = 300_000
 
     public init(
         config: AgentConfig, backend: any HardwareBackend, time: any SystemTime, store: DataStore, log: LogBook,
@@ -98,33 +104,48 @@ public final class AgentRuntime: @unchecked Sendable {
 
     /// Starts the loop thread and the services in supervision order.
     public func start() {
+        mailbox.withLock { loopStarted = true }
         spawnThread { [self] in runLoop() }
         perform { runtime in
             for name in runtime.config.serviceOrder { runtime.startService(name) }
         }
     }
 
-    /// Stops every service in reverse order and ends the loop.
+    /// Stops every service in reverse order, ends the loop, and returns once what the loop
+    /// decided to store is on disk. A second call only waits for that.
     public func shutdown() {
-        perform { runtime in
-            for name in runtime.config.serviceOrder.reversed() {
-                runtime.stopService(name, reason: "agent stopping")
-                runtime.services[name]?.standby = nil
-            }
-        }
-        mailbox.withLock {
+        let box = ResultBox<Bool>()
+        let stopping = mailbox.withLock { () -> Bool in
+            guard running else { return false }
+            jobs.append(.control { [self] in
+                for name in config.serviceOrder.reversed() {
+                    stopService(name, reason: "agent stopping")
+                    services[name]?.standby = nil
+                }
+                box.done.withLock {
+                    box.result = true
+                    box.done.broadcast()
+                }
+            })
+            // The last job: a swap's switch posted after it is refused, so no version that
+            // never ran is stored after the services stopped.
             running = false
             mailbox.broadcast()
+            return true
         }
-        // What the loop decided to store is on disk before the process may end.
-        flushStore()
+        if stopping { _ = wait(for: box) }
+        mailbox.withLock {
+            while loopStarted, !loopEnded { mailbox.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + 100_000_000) }
+        }
+        if let problem = flushStore() { note("error", "shutting down: \(problem)") }
     }
 
-    /// Waits until the store writer has done everything queued so far.
-    func flushStore() {
+    /// Waits until the store writer has done everything queued so far; a problem if it did not.
+    @discardableResult
+    func flushStore() -> String? {
         let receipt = StoreReceipt()
         storeWriter.submit { receipt.finish(problem: nil) }
-        _ = receipt.wait()
+        return receipt.wait()
     }
 
     func post(_ job: Job) {
@@ -169,7 +190,7 @@ public final class AgentRuntime: @unchecked Sendable {
 
     private func wait<Result>(for box: ResultBox<Result>) -> Result {
         box.done.withLock { () -> Result in
-            box.done.spin(forNanoseconds: Self.spinNanoseconds) { box.result != nil }
+            box.done.spin(forNanoseconds: Self.callerSpinNanoseconds) { box.result != nil }
             while box.result == nil { box.done.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + 100_000_000) }
             return box.result!
         }
@@ -204,7 +225,13 @@ public final class AgentRuntime: @unchecked Sendable {
                 defer { jobs.removeAll() }
                 return jobs
             }
-            guard let batch else { return }
+            guard let batch else {
+                mailbox.withLock {
+                    loopEnded = true
+                    mailbox.broadcast()
+                }
+                return
+            }
             for job in batch { handle(job) }
             fireTimers()
         }
@@ -392,7 +419,7 @@ public final class AgentRuntime: @unchecked Sendable {
                 if best == nil || version > best!.0 { best = (version, folder + "/" + file) }
             }
         }
-        if let best { builtInSources[module] = best.1 }
+        if let best { builtInSources[module] = (best.1, best.0) }
         guard let best else {
             throw ModuleRefusal("no module \(module) installed or built in (looked in \(config.moduleFolders.joined(separator: ", ")))")
         }

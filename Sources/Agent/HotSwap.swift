@@ -122,8 +122,11 @@ extension AgentRuntime {
         Result { () throws(SwapRefusal) -> SwapPlan in
             let users = try swapUsers(manifest, allowDowngrade: allowDowngrade)
             var builtIn: (String, ModuleManifest)?
-            if let current = try? artifact(for: manifest.name), let path = builtInSources[manifest.name] {
-                builtIn = (path, current.manifest)
+            // Only when what runs is the built-in file: its bytes are stored under its version.
+            if let current = try? artifact(for: manifest.name), let source = builtInSources[manifest.name],
+                source.version == current.manifest.version
+            {
+                builtIn = (source.path, current.manifest)
             }
             return SwapPlan(runningServices: users.filter(isSwappable).map(\.name), builtIn: builtIn, parameterEpoch: parameterEpoch)
         }
@@ -282,7 +285,9 @@ extension AgentRuntime {
         // The target is read from the history under the swap lock, after the writes queued
         // so far (a probation rollback's revert): two rollbacks go back two versions.
         try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
-            flushStore()
+            if let problem = flushStore() {
+                throw SwapRefusal(description: "\(module)'s history is not settled yet (\(problem)); try again")
+            }
             return try rollbackHoldingLock(module)
         }
     }

@@ -20,7 +20,7 @@ final class StoreReceipt: @unchecked Sendable {
         let deadline = monotonicNanoseconds() + timeout
         return lock.withLock { () -> String? in
             while outcome == nil, monotonicNanoseconds() < deadline { lock.wait(untilMonotonicNanoseconds: deadline) }
-            guard let outcome else { return "the store writer did not finish within \(timeout / 1_000_000_000) s" }
+            guard let outcome else { return "not confirmed within \(timeout / 1_000_000_000) s (the write may still complete)" }
             return outcome
         }
     }

@@ -4,14 +4,14 @@ import Glibc
 
 /// One thread that runs submitted work in order, off the thread that submitted it (the
 /// agent's loop hands it instantiations so events never wait for them). The thread starts
-/// with the first job and ends after a second with nothing to do. At idle priority it
-/// runs only on a core nothing else wants, so it never delays the loop or a caller (on a
-/// board busy all the time its work waits).
+/// with the first job and ends after a second with nothing to do. At background priority
+/// (nice 10) it yields most of a busy core to the loop and its callers, and is still never
+/// starved. If no thread can be started, the submitter runs the queue itself.
 public final class BackgroundWorker: @unchecked Sendable {
     public enum Priority: Sendable {
         case normal
-        /// SCHED_IDLE: runs only on a core nothing else wants.
-        case idle
+        /// Nice 10: about a tenth of a core that threads at normal priority also want.
+        case background
     }
 
     private let priority: Priority
@@ -34,16 +34,24 @@ public final class BackgroundWorker: @unchecked Sendable {
             return true
         }
         guard startThread, !spawnThread({ [self] in run() }) else { return }
-        // No thread now: the next submit tries again.
-        lock.withLock { threadRunning = false }
+        // No thread: run the queue here rather than leave it waiting for a later submit.
+        while let next = lock.withLock({ () -> (@Sendable () -> Void)? in
+            guard !queue.isEmpty else {
+                threadRunning = false
+                return nil
+            }
+            return queue.removeFirst()
+        }) {
+            next()
+        }
     }
 
     private func run() {
         #if os(Linux)
-            guard priority == .idle else { return drain() }
-            var parameters = sched_param()
-            // SCHED_IDLE (5 in <sched.h>, behind _GNU_SOURCE); a failure leaves normal priority.
-            _ = pthread_setschedparam(pthread_self(), 5, &parameters)
+            if priority == .background {
+                // On Linux nice is per thread, and who 0 is the calling thread; a failure leaves normal priority.
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            }
         #endif
         drain()
     }

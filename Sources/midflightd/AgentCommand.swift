@@ -64,6 +64,10 @@ struct AgentCommand: ParsableCommand {
     }
 
     func run() throws {
+        // SIGTERM and SIGHUP (a service manager stopping us) end the agent cleanly: blocked in
+        // every thread from here on, and taken by one (`stopOnSignal`) once the agent runs.
+        var stopSignals = Self.stopSignals()
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         let locator = BoardLocator.standard()
         // The board first (for a simulated run its folder holds the default config).
         var boardDescription: BoardDescription?
@@ -172,6 +176,20 @@ struct AgentCommand: ParsableCommand {
         }
         // Ctrl-C interrupts the current console command; it does not stop the agent.
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
+        spawnThread {
+            var signals = Self.stopSignals()
+            var received: Int32 = 0
+            guard sigwait(&signals, &received) == 0 else { return }
+            Terminal.writeError("midflightd: stopping (\(received == SIGTERM ? "SIGTERM" : "SIGHUP"))")
+            // A stop that hangs still ends: SIGALRM's default action.
+            alarm(10)
+            firmware?.stopWatching()
+            agent.watchdog?.stop(disarm: true)
+            running.server?.shutdown()
+            // What the loop decided to store (a swap's record, a rollback's revert) reaches the disk first.
+            agent.shutdown()
+            Glibc.exit(0)
+        }
         agent.start()
         agent.watchdog?.start()
         if let firmware {
@@ -290,6 +308,15 @@ extension AgentCommand {
 
     /// A reboot of the simulated board: the process starts over (same pid, arguments and
     /// standard streams), which runs the bootloader model again.
+    /// The signals that stop the agent cleanly.
+    static func stopSignals() -> sigset_t {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGHUP)
+        return signals
+    }
+
     static func restartProcess() -> Never {
         var arguments = CommandLine.arguments.map { strdup($0) }
         arguments.append(nil)

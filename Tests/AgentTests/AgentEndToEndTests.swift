@@ -166,6 +166,18 @@ enum FixtureModules {
         #expect(session.run("status flow", until: "last crash").contains("last crash: pulse-counter 1.3.0 crashed in init: unreachable"))
     }
 
+    @Test func sigtermStopsTheAgentCleanly() throws {
+        // --no-console: a service manager's stop is the only way out.
+        let session = try ConsoleSession(arguments: ["--simulate", "--no-console", "--no-ssh", "--data-dir", dataDirectory()])
+        #expect(session.waitFor("started pulse-counter 1.0.0", in: \.stderr) != nil, "\(session.stderr)")
+        session.process.terminate()
+        session.process.waitUntilExit()
+        #expect(session.process.terminationReason == .exit)
+        #expect(session.process.terminationStatus == 0)
+        #expect(session.stderr.contains("midflightd: stopping (SIGTERM)"), "\(session.stderr)")
+        #expect(session.stderr.contains("flow: agent stopping"), "\(session.stderr)")
+    }
+
     @Test func badConsoleInputGetsAOneLineReason() throws {
         let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
         defer { session.finish() }
