@@ -104,9 +104,15 @@ public final class AgentRuntime: @unchecked Sendable {
 
     /// Starts the loop thread and the services in supervision order.
     public func start() {
-        mailbox.withLock { loopStarted = true }
+        let starting = mailbox.withLock { () -> Bool in
+            guard running, !loopStarted else { return false }
+            loopStarted = true
+            return true
+        }
+        // Already stopped (a stop before the start) or started: nothing to do.
+        guard starting else { return }
         spawnThread { [self] in runLoop() }
-        perform { runtime in
+        _ = performIfRunning { runtime in
             for name in runtime.config.serviceOrder { runtime.startService(name) }
         }
     }
@@ -117,6 +123,11 @@ public final class AgentRuntime: @unchecked Sendable {
         let box = ResultBox<Bool>()
         let stopping = mailbox.withLock { () -> Bool in
             guard running else { return false }
+            guard loopStarted else {
+                // Never started: no loop to stop, nothing it decided to store.
+                running = false
+                return false
+            }
             jobs.append(.control { [self] in
                 for name in config.serviceOrder.reversed() {
                     stopService(name, reason: "agent stopping")
@@ -170,7 +181,7 @@ public final class AgentRuntime: @unchecked Sendable {
 
     /// `perform`, or nil without running `body` when the loop has been told to stop (a
     /// swap racing `shutdown` must not wait for a loop that will never answer).
-    func performIfRunning<Result>(_ body: @escaping (AgentRuntime) -> Result) -> Result? {
+    public func performIfRunning<Result>(_ body: @escaping (AgentRuntime) -> Result) -> Result? {
         let box = ResultBox<Result>()
         let posted = mailbox.withLock { () -> Bool in
             // Posted while running, a job is handled: the loop drains its mailbox before it ends.

@@ -274,7 +274,8 @@ public final class FirmwareManager: @unchecked Sendable {
         spawnThread { [self] in
             var lastRestarts: Int?
             while lock.withLock({ watching }) {
-                let health = agent.perform { $0.permanentServiceHealth() }
+                // The agent stopping ends the watch: its loop answers no more.
+                guard let health = agent.performIfRunning({ $0.permanentServiceHealth() }) else { return }
                 let crashed = lastRestarts.map { $0 != health.restarts } ?? false
                 lastRestarts = health.restarts
                 let healthy = health.allRunning && !crashed

@@ -11,9 +11,10 @@ func agent(_ context: CommandContext) throws -> AgentRuntime {
     return agent
 }
 
-/// Runs `body` on the agent's loop thread; a refusal becomes a one-line failure.
+/// Runs `body` on the agent's loop thread; a refusal becomes a one-line failure, and so
+/// does an agent that is stopping (its loop takes no more work).
 func onAgent<Result>(_ context: CommandContext, _ body: @escaping (AgentRuntime) throws -> Result) throws -> Result {
-    let outcome: Swift.Result<Result, AgentRefusal> = try agent(context).perform { runtime in
+    let answer: Swift.Result<Result, AgentRefusal>? = try agent(context).performIfRunning { runtime in
         do {
             return .success(try body(runtime))
         } catch let refusal as AgentRefusal {
@@ -22,6 +23,7 @@ func onAgent<Result>(_ context: CommandContext, _ body: @escaping (AgentRuntime)
             return .failure(AgentRefusal("\(error)"))
         }
     }
+    guard let outcome = answer else { throw CommandFailure("the agent is stopping", exitStatus: 1) }
     switch outcome {
     case .success(let value): return value
     case .failure(let refusal): throw CommandFailure(refusal.description, exitStatus: 1)

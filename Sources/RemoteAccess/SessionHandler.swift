@@ -273,7 +273,7 @@ final class SessionHandler: ChannelInboundHandler {
             let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
             completing = true
             spawnThread {
-                let names = agent.perform { runtime in (try? runtime.parameters(of: service))?.map(\.parameter.name) ?? [] }
+                let names = agent.performIfRunning { runtime in (try? runtime.parameters(of: service))?.map(\.parameter.name) ?? [] } ?? []
                 channel.eventLoop.execute {
                     let session = handler.value
                     session.completing = false

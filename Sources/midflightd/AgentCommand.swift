@@ -18,6 +18,9 @@ import ThreadSupport
 
 /// Set by SIGINT: stops the running console command, never the agent.
 let interruptRequested = Atomic<Bool>(false)
+/// Set by the first of a reboot, SIGTERM/SIGHUP and the console's `exit` to stop the agent;
+/// the others then leave the stop to it.
+let stopBegun = Atomic<Bool>(false)
 
 /// `midflightd [--simulate] [--config FILE] [--data-dir DIR]`: bring up the board, the
 /// supervised services and the console. `main` only wires; the agent lives in `Agent`.
@@ -164,6 +167,7 @@ struct AgentCommand: ParsableCommand {
         agent.rebootAction = { reason in
             // Off the caller's thread: a console command or the health gate asks, then returns.
             spawnThread {
+                guard Self.beginStop() else { return }
                 firmware?.stopWatching()
                 // Left armed: if the reboot hangs, the watchdog finishes it.
                 agent.watchdog?.stop(disarm: false)
@@ -176,20 +180,6 @@ struct AgentCommand: ParsableCommand {
         }
         // Ctrl-C interrupts the current console command; it does not stop the agent.
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
-        spawnThread {
-            var signals = Self.stopSignals()
-            var received: Int32 = 0
-            guard sigwait(&signals, &received) == 0 else { return }
-            Terminal.writeError("midflightd: stopping (\(received == SIGTERM ? "SIGTERM" : "SIGHUP"))")
-            // A stop that hangs still ends: SIGALRM's default action.
-            alarm(10)
-            firmware?.stopWatching()
-            agent.watchdog?.stop(disarm: true)
-            running.server?.shutdown()
-            // What the loop decided to store (a swap's record, a rollback's revert) reaches the disk first.
-            agent.shutdown()
-            Glibc.exit(0)
-        }
         agent.start()
         agent.watchdog?.start()
         if let firmware {
@@ -219,6 +209,26 @@ struct AgentCommand: ParsableCommand {
         if noConsole, console {
             throw fail("--console and --no-console contradict each other")
         }
+        // Everything is up: a stop signal that came meanwhile waited, and is taken now.
+        let signalTaker = spawnThread {
+            var signals = Self.stopSignals()
+            var received: Int32 = 0
+            guard sigwait(&signals, &received) == 0, Self.beginStop() else { return }
+            Terminal.writeError("midflightd: stopping (\(received == SIGTERM ? "SIGTERM" : "SIGHUP"))")
+            // A stop that hangs still ends (SIGALRM's default action), after the store writer's 30 s.
+            alarm(40)
+            firmware?.stopWatching()
+            agent.watchdog?.stop(disarm: true)
+            running.server?.shutdown()
+            // What the loop decided to store (a swap's record, a rollback's revert) reaches the disk first.
+            agent.shutdown()
+            Glibc.exit(0)
+        }
+        if !signalTaker {
+            // No thread to take them: the signals' default action (end the process) is better than none.
+            var stopSignals = Self.stopSignals()
+            pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
+        }
         if noConsole {
             signal(SIGINT, SIG_DFL)
             while true { pause() }
@@ -238,6 +248,8 @@ struct AgentCommand: ParsableCommand {
             if trimmed == "exit" || trimmed == "quit" { break }
             _ = interpreter.execute(trimmed)
         }
+        // A reboot or a stop signal got there first: it ends the process.
+        guard Self.beginStop() else { while true { pause() } }
         firmware?.stopWatching()
         agent.watchdog?.stop(disarm: true)
         running.server?.shutdown()
@@ -308,6 +320,11 @@ extension AgentCommand {
 
     /// A reboot of the simulated board: the process starts over (same pid, arguments and
     /// standard streams), which runs the bootloader model again.
+    /// True for the first caller only: the one that stops the agent.
+    static func beginStop() -> Bool {
+        stopBegun.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
+
     /// The signals that stop the agent cleanly.
     static func stopSignals() -> sigset_t {
         var signals = sigset_t()
@@ -318,6 +335,8 @@ extension AgentCommand {
     }
 
     static func restartProcess() -> Never {
+        // Nothing of this process's stop may fire in the next one.
+        alarm(0)
         var arguments = CommandLine.arguments.map { strdup($0) }
         arguments.append(nil)
         // The binary's own path, so the process keeps its name (exec of /proc/self/exe would be "exe").

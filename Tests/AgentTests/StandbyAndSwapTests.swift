@@ -173,5 +173,8 @@ import Testing
         } throws: { error in
             "\(error)".contains("the agent is stopping; bench-counter was not swapped")
         }
+        // Nothing else reaches the stopped loop either, and a second stop only waits.
+        #expect(fixture.runtime.performIfRunning { _ in true } == nil)
+        fixture.runtime.shutdown()
     }
 }
