@@ -128,15 +128,12 @@ public final class AgentRuntime: @unchecked Sendable {
                 running = false
                 return false
             }
-            jobs.append(.control { [self] in
-                for name in config.serviceOrder.reversed() {
-                    stopService(name, reason: "agent stopping")
-                    services[name]?.standby = nil
+            jobs.append(job(into: box) { runtime in
+                for name in runtime.config.serviceOrder.reversed() {
+                    runtime.stopService(name, reason: "agent stopping")
+                    runtime.services[name]?.standby = nil
                 }
-                box.done.withLock {
-                    box.result = true
-                    box.done.broadcast()
-                }
+                return true
             })
             // The last job: a swap's switch posted after it is refused, so no version that
             // never ran is stored after the services stopped.
@@ -169,13 +166,7 @@ public final class AgentRuntime: @unchecked Sendable {
     /// Runs `body` on the loop thread and waits for its result (console requests).
     public func perform<Result>(_ body: @escaping (AgentRuntime) -> Result) -> Result {
         let box = ResultBox<Result>()
-        post(.control { [self] in
-            let value = body(self)
-            box.done.withLock {
-                box.result = value
-                box.done.broadcast()
-            }
-        })
+        post(job(into: box, body))
         return wait(for: box)
     }
 
@@ -186,17 +177,22 @@ public final class AgentRuntime: @unchecked Sendable {
         let posted = mailbox.withLock { () -> Bool in
             // Posted while running, a job is handled: the loop drains its mailbox before it ends.
             guard running else { return false }
-            jobs.append(.control { [self] in
-                let value = body(self)
-                box.done.withLock {
-                    box.result = value
-                    box.done.broadcast()
-                }
-            })
+            jobs.append(job(into: box, body))
             mailbox.broadcast()
             return true
         }
         return posted ? wait(for: box) : nil
+    }
+
+    /// A control job that runs `body` on the loop thread and hands its result to `box`.
+    private func job<Result>(into box: ResultBox<Result>, _ body: @escaping (AgentRuntime) -> Result) -> Job {
+        .control { [self] in
+            let value = body(self)
+            box.done.withLock {
+                box.result = value
+                box.done.broadcast()
+            }
+        }
     }
 
     private func wait<Result>(for box: ResultBox<Result>) -> Result {

@@ -12,12 +12,12 @@ public struct SwapReport: Sendable, CustomStringConvertible {
     public let services: [String]
     public let pauseNanoseconds: UInt64
     /// How long the loop thread was held, pause included (events and calls to every service
-    /// wait this long); verification, instantiation and storing the file happen before it.
+    /// wait this long); verification and instantiation happen before it, storing after it.
     public let loopNanoseconds: UInt64
     /// False when the target version could not read the state and started fresh (rollback).
     public let stateMigrated: Bool
     /// Set when the module could not be stored on the data partition.
-    public let storageProblem: String?
+    public internal(set) var storageProblem: String?
 
     public var description: String {
         let pause = Double(pauseNanoseconds / 1000) / 1000
@@ -84,15 +84,11 @@ extension AgentRuntime {
                     freshStateIfRefused: freshStateIfRefused, plan: plan, storedParameters: stored)
             })
         else { throw stopping }
-        let (switched, receipt) = try outcome.get()
-        let problem = receipt.wait()
-        if let problem {
+        var (report, receipt) = try outcome.get()
+        report.storageProblem = receipt.wait()
+        if let problem = report.storageProblem {
             note("error", "swapped, but not stored (the old version comes back after a reboot): \(problem)", service: nil)
         }
-        let report = SwapReport(
-            module: switched.module, from: switched.from, to: switched.to, services: switched.services,
-            pauseNanoseconds: switched.pauseNanoseconds, loopNanoseconds: switched.loopNanoseconds,
-            stateMigrated: switched.stateMigrated, storageProblem: problem)
         note("info", report.description)
         return report
     }

@@ -57,6 +57,11 @@ import Testing
         runtime.perform { runtime in Result { () throws(AgentRefusal) -> [UInt8] in try runtime.call(name, request: request) } }
     }
 
+    /// bench-counter 2.0.0, which reads 1.0.0's state.
+    func counterV2() throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("counter-v2"))))
+    }
+
     func log(_ runtime: AgentRuntime) -> String {
         runtime.log.last(200).map(\.line).joined(separator: "\n")
     }
@@ -115,7 +120,7 @@ import Testing
         defer { fixture.runtime.shutdown() }
         let runtime = fixture.runtime
         #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
-        let v2 = Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("counter-v2"))))
+        let v2 = try counterV2()
         let report = try runtime.load(module: "bench-counter", bytes: v2, source: "counter-v2.wasm", allowDowngrade: false)
         #expect(report.services == ["c0", "c1"])
         #expect(report.stateMigrated)
@@ -138,7 +143,7 @@ import Testing
         defer { fixture.runtime.shutdown() }
         let runtime = fixture.runtime
         #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
-        let v2 = Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("counter-v2"))))
+        let v2 = try counterV2()
         _ = try runtime.load(module: "bench-counter", bytes: v2, source: "counter-v2.wasm", allowDowngrade: false)
         // Best with the 2.0.0 standby made (the rollback must then replace it with a 1.0.0
         // one), but not waited for past the 2 s probation on a loaded machine.
@@ -167,7 +172,7 @@ import Testing
     @Test func aSwapAfterShutdownIsRefusedAndStoresNothing() throws {
         let fixture = try agent()
         fixture.runtime.shutdown()
-        let v2 = Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("counter-v2"))))
+        let v2 = try counterV2()
         #expect {
             try fixture.runtime.load(module: "bench-counter", bytes: v2, source: "counter-v2.wasm", allowDowngrade: false)
         } throws: { error in
