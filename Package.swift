@@ -189,7 +189,17 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "RemoteAccessTests", dependencies: ["RemoteAccess"]),
         .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),
+        // Seeded mutation loops over every parser of untrusted bytes; the corpus is committed.
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: [
+                "Boards", "Bundles", "Firmware", "JSON", "Manifests", "ModuleABI", "ModuleRuntime",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["Corpus"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,6 +22,25 @@ public final class DataStore: @unchecked Sendable {
         }
     }
 
+    /// Removes the temporary files a writer left when the power was cut between writing
+    /// and renaming (`NAME.tmp-PID-N`, see `FileSystem.writeAtomically`), unless their
+    /// writer still runs. Called at start, before anything is written. Returns the paths removed.
+    public func removeStaleTemporaries() -> [String] {
+        var removed: [String] = []
+        let folders = [root, root + "/params", root + "/modules"] + FileSystem.list(root + "/modules").map { root + "/modules/" + $0 }
+        for folder in folders {
+            for name in FileSystem.list(folder) {
+                let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+                guard parts.count >= 3, parts[parts.count - 3].hasSuffix(".tmp") else { continue }
+                let pid = Int32(parts[parts.count - 2]) ?? 0
+                // Our own pid counts as stale: a simulated reboot execs with the same pid.
+                if pid > 0, pid != getpid(), kill(pid, 0) == 0 || errno == EPERM { continue }
+                if unlink(folder + "/" + name) == 0 { removed.append(folder + "/" + name) }
+            }
+        }
+        return removed
+    }
+
     static func makeDirectory(_ path: String) throws(Failure) {
         if mkdir(path, 0o755) != 0, errno != EEXIST {
             throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))")

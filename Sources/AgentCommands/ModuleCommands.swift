@@ -30,6 +30,13 @@ public struct ModuleAgentCommand: ParsableCommand {
         subcommands: [Load.self, Push.self, History.self, Rollback.self])
     public init() {}
 
+    /// Says what a swap did; one that swapped but could not be stored fails the command,
+    /// since the old version comes back at the next start.
+    static func finish(_ report: SwapReport, in context: CommandContext) throws {
+        guard report.storageProblem == nil else { throw CommandFailure(report.description, exitStatus: 1) }
+        context.write(report.description)
+    }
+
     public struct Load: ParsableCommand, ContextCommand {
         public static let configuration = CommandConfiguration(abstract: "Hot-swap every service of a module to the .wasm in FILE.")
         @Argument(help: "Module name.") var name: String
@@ -46,7 +53,7 @@ public struct ModuleAgentCommand: ParsableCommand {
             }
             let (module, source, downgrade) = (name, file, allowDowngrade)
             let report = try offLoop(context) { runtime throws(AgentRefusal) in try runtime.load(module: module, bytes: bytes, source: source, allowDowngrade: downgrade) }
-            context.write(report.description)
+            try ModuleAgentCommand.finish(report, in: context)
         }
     }
 
@@ -65,7 +72,7 @@ public struct ModuleAgentCommand: ParsableCommand {
                 throw CommandFailure("\(error)", exitStatus: 1)
             }
             let downgrade = allowDowngrade
-            context.write(try offLoop(context) { runtime throws(AgentRefusal) in try runtime.push(bundle: bytes, allowDowngrade: downgrade) }.description)
+            try ModuleAgentCommand.finish(try offLoop(context) { runtime throws(AgentRefusal) in try runtime.push(bundle: bytes, allowDowngrade: downgrade) }, in: context)
         }
     }
 
@@ -87,7 +94,7 @@ public struct ModuleAgentCommand: ParsableCommand {
 
         public func execute(in context: CommandContext) throws {
             let module = name
-            context.write(try offLoop(context) { runtime throws(AgentRefusal) in try runtime.rollbackFromConsole(module) }.description)
+            try ModuleAgentCommand.finish(try offLoop(context) { runtime throws(AgentRefusal) in try runtime.rollbackFromConsole(module) }, in: context)
         }
     }
 }

@@ -92,7 +92,10 @@ public enum TarArchive {
             guard !path.hasPrefix("/"), !components.contains("..") else {
                 throw FirmwareRefusal("\(file.path): refusing the path \(path) (absolute or climbing out)")
             }
-            guard size <= 1 << 32 else { throw FirmwareRefusal("\(file.path): \(path) claims \(size) bytes") }
+            // Checked against the file before anything is allocated for it.
+            guard size <= (try file.size()) - offset - blockSize else {
+                throw FirmwareRefusal("\(file.path): \(path) claims \(size) bytes, more than the archive holds")
+            }
             offset += blockSize
             let target = destination + "/" + components.joined(separator: "/")
             switch block[156] {

@@ -38,6 +38,8 @@ public final class ServiceResources {
     public var onReply: ([UInt8]) -> Void = { _ in }
     /// The bytes of the last `state_put` (during a snapshot).
     public var lastState: [UInt8]?
+    /// The size of a state `state_put` refused as larger than `stateLimit`.
+    public var refusedStateBytes: Int?
 
     /// Log severity, as the ABI numbers it.
     public enum LogLevel: Int, Sendable, Comparable {

@@ -91,6 +91,12 @@ enum HostFunctions {
         case ModuleABI.Import.parameter.name:
             return [.f64(resources.parameter(index: Int(i32(arguments[0]))).bitPattern)]
         case ModuleABI.Import.statePut.name:
+            // Too big is its own answer, so the crash can say how big the state may be.
+            let count = Int(i32(arguments[1]))
+            guard count <= ServiceResources.stateLimit else {
+                resources.refusedStateBytes = count
+                return status(ModuleABI.Status.invalidArgument.rawValue)
+            }
             guard let bytes = read(caller, i32(arguments[0]), i32(arguments[1]), limit: ServiceResources.stateLimit) else {
                 return badPointer
             }

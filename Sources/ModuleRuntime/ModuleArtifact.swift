@@ -23,9 +23,11 @@ public struct ModuleArtifact: Sendable {
         }
         let manifestBytes: [UInt8]?
         let memories: [WasmBinary.MemoryLimits]
+        let tables: [WasmBinary.TableLimits]
         do {
             manifestBytes = try WasmBinary.customSection(ModuleABI.manifestSection, in: bytes)
             memories = try WasmBinary.memories(of: bytes)
+            tables = try WasmBinary.tables(of: bytes)
         } catch {
             throw ModuleRefusal("\(source): not a WebAssembly module (\(error))")
         }
@@ -48,6 +50,16 @@ public struct ModuleArtifact: Sendable {
         guard maximum <= engine.limits.memoryPages else {
             throw ModuleRefusal(
                 "\(name): memory may grow to \(maximum * 64) KiB, above the \(engine.limits.memoryPages * 64) KiB limit")
+        }
+        var entries: UInt64 = 0
+        for table in tables {
+            guard let maximum = table.maximum else {
+                throw ModuleRefusal("\(name): a table has no maximum size (tables must declare one, as memories do)")
+            }
+            guard maximum <= engine.limits.tableEntries - entries else {
+                throw ModuleRefusal("\(name): its tables may grow beyond \(engine.limits.tableEntries) entries")
+            }
+            entries += maximum
         }
         do {
             module = try parseWasm(bytes: bytes)

@@ -8,6 +8,11 @@ public final class ModuleEngine: Sendable {
         public var fuelPerEvent: UInt64 = 20_000_000
         /// The largest linear memory a module may declare, in 64 KiB pages.
         public var memoryPages: UInt64 = 16
+        /// The entries all of a module's tables may hold together, by their declared
+        /// maxima: with the memory pages, what one instance can take (16 bytes an entry in
+        /// WasmKit, so 160 KB beside the 1 MiB memory), and the bound on any one
+        /// `table.grow` or `table.fill` between fuel checks.
+        public var tableEntries: UInt64 = 10_000
         /// The largest module file accepted.
         public var moduleBytes = 4 << 20
 

@@ -123,7 +123,15 @@ public final class ModuleInstance {
     /// `mf_snapshot`: the state bytes for a successor.
     public func snapshot() throws(ServiceCrash) -> [UInt8] {
         resources.lastState = nil
-        try expectOK(ModuleABI.Export.snapshot, [], event: "snapshot")
+        resources.refusedStateBytes = nil
+        defer { resources.refusedStateBytes = nil }
+        let result = try invoke(ModuleABI.Export.snapshot, [], event: "snapshot")
+        if let size = resources.refusedStateBytes {
+            throw fail(
+                "snapshot", .failed,
+                "its state is \(size) bytes, more than the \(ServiceResources.stateLimit) bytes (64 KiB) a hot swap carries")
+        }
+        try expectOK(result, event: "snapshot")
         return resources.lastState ?? []
     }
 
@@ -156,7 +164,10 @@ public final class ModuleInstance {
     }
 
     private func expectOK(_ function: ModuleABI.Function, _ arguments: [Value], event: String) throws(ServiceCrash) {
-        let result = try invoke(function, arguments, event: event)
+        try expectOK(try invoke(function, arguments, event: event), event: event)
+    }
+
+    private func expectOK(_ result: [Value], event: String) throws(ServiceCrash) {
         guard case .i32(let raw) = result.first else { throw fail(event, .failed, "returned no status") }
         let status = Int32(bitPattern: raw)
         guard status == 0 else {

@@ -17,11 +17,17 @@ final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Send
     /// Whether this connection has logged in (checked by the login time limit).
     let authenticated = Atomic(false)
     private let connection: Channel
+    /// Asked once the key checks out: false when no session slot is free.
+    private let admit: @Sendable () -> Bool
 
-    init(authorized: AuthorizedKeys, connection: Channel, log: @escaping @Sendable (String) -> Void) {
+    init(
+        authorized: AuthorizedKeys, connection: Channel, log: @escaping @Sendable (String) -> Void,
+        admit: @escaping @Sendable () -> Bool = { true }
+    ) {
         self.authorized = authorized
         self.connection = connection
         self.log = log
+        self.admit = admit
     }
 
     private func refuse(_ promise: EventLoopPromise<NIOSSHUserAuthenticationOutcome>) {
@@ -40,15 +46,21 @@ final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Send
         switch request.request {
         case .publicKey(let offered):
             if authorized.keys.contains(offered.publicKey) {
+                guard authenticated.load(ordering: .acquiring) || admit() else {
+                    log("refused a login for \(request.username.prefix(64)): all sessions are in use")
+                    responsePromise.succeed(.failure)
+                    connection.close(promise: nil)
+                    return
+                }
                 authenticated.store(true, ordering: .releasing)
                 responsePromise.succeed(.success)
             } else {
-                let text = String(openSSHPublicKey: offered.publicKey)
-                log("refused key for \(request.username): \(text.prefix(60))… (not in authorized_keys)")
+                let fingerprint = AuthorizedKeys.fingerprint(offered.publicKey)
+                log("refused key \(fingerprint) for \(request.username.prefix(64)) (not in authorized_keys)")
                 refuse(responsePromise)
             }
         case .password:
-            log("refused password login for \(request.username): only public keys are accepted")
+            log("refused password login for \(request.username.prefix(64)): only public keys are accepted")
             refuse(responsePromise)
         case .hostBased, .none:
             responsePromise.succeed(.failure)

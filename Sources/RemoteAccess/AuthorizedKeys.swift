@@ -1,3 +1,5 @@
+import Bundles
+import Crypto
 import NIOSSH
 
 /// The client keys that may log in, from an OpenSSH `authorized_keys` file. Options in
@@ -38,6 +40,20 @@ public struct AuthorizedKeys: Sendable {
         }
         self.keys = keys
         self.problems = problems
+    }
+
+    /// `SHA256:…` as `ssh-keygen -l` prints it: the unpadded base64 of the key blob's SHA-256.
+    public static func fingerprint(_ key: NIOSSHPublicKey) -> String {
+        fingerprint(openSSH: String(openSSHPublicKey: key)) ?? "?"
+    }
+
+    /// The fingerprint of a key in OpenSSH's `TYPE BASE64 [comment]` text.
+    public static func fingerprint(openSSH text: String) -> String? {
+        let fields = text.split(separator: " ")
+        guard fields.count >= 2, let blob = Base64.decode(String(fields[1])) else { return nil }
+        var encoded = Base64.encode(Array(SHA256.hash(data: blob)))
+        while encoded.last == "=" { encoded.removeLast() }
+        return "SHA256:" + encoded
     }
 }
 

@@ -13,19 +13,26 @@ public enum HostKey {
         public let description: String
     }
 
-    public static func loadOrCreate(in directory: String) throws(Failure) -> NIOSSHPrivateKey {
+    /// The key in `directory`. A missing key is made; a damaged one (empty, truncated, not
+    /// a seed) is kept aside as `.damaged` and replaced, loudly, since clients will see a
+    /// changed host key: `log` gets the old and new fingerprints.
+    public static func loadOrCreate(in directory: String, log: (String) -> Void = { _ in }) throws(Failure) -> NIOSSHPrivateKey {
         let path = directory + "/ssh_host_ed25519_key"
+        let publicPath = path + ".pub"
+        var damaged: String?
         if FileSystem.exists(path) {
-            let seed: [UInt8]
-            do {
-                seed = try FileSystem.read(path, limit: 64)
-            } catch {
-                throw Failure(description: "\(error)")
+            let seed = try? FileSystem.read(path, limit: 64)
+            if let seed, seed.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) {
+                let hostKey = NIOSSHPrivateKey(ed25519Key: key)
+                if !FileSystem.exists(publicPath) { try? writePublic(hostKey, to: publicPath) }
+                return hostKey
             }
-            guard seed.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) else {
-                throw Failure(description: "\(path) is not a 32-byte Ed25519 seed; move it away to make a new host key")
+            let was = seed.map { "\($0.count) bytes" } ?? "unreadable"
+            let old = (try? FileSystem.read(publicPath, limit: 4096)).flatMap {
+                AuthorizedKeys.fingerprint(openSSH: String(decoding: $0, as: UTF8.self))
             }
-            return NIOSSHPrivateKey(ed25519Key: key)
+            damaged = "\(path) was damaged (\(was), not a 32-byte Ed25519 seed; old key \(old ?? "fingerprint unknown"))"
+            rename(path, path + ".damaged")
         }
         let key = Curve25519.Signing.PrivateKey()
         let previous = umask(0o077)
@@ -36,6 +43,22 @@ public enum HostKey {
             throw Failure(description: "cannot store the host key: \(error)")
         }
         chmod(path, 0o600)
-        return NIOSSHPrivateKey(ed25519Key: key)
+        // Read back: a key that did not reach the disk intact would change at the next start.
+        guard (try? FileSystem.read(path, limit: 64)) == Array(key.rawRepresentation) else {
+            throw Failure(description: "the host key written to \(path) does not read back intact")
+        }
+        let hostKey = NIOSSHPrivateKey(ed25519Key: key)
+        try? writePublic(hostKey, to: publicPath)
+        let fingerprint = AuthorizedKeys.fingerprint(hostKey.publicKey)
+        if let damaged {
+            log("SSH HOST KEY REPLACED: \(damaged); the new key is \(fingerprint): clients will warn that the host key changed")
+        } else {
+            log("SSH host key created: \(fingerprint)")
+        }
+        return hostKey
+    }
+
+    private static func writePublic(_ key: NIOSSHPrivateKey, to path: String) throws(DataStore.Failure) {
+        try DataStore.writeAtomically(Array((String(openSSHPublicKey: key.publicKey) + " midflight host key\n").utf8), to: path)
     }
 }

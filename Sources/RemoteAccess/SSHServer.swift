@@ -15,14 +15,15 @@ public final class SSHServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: Channel
     public let port: Int
-    /// Connections open at once, at most.
-    public static let maximumSessions = 8
-    /// Seconds a connection has to log in.
-    public static let loginSeconds: Int64 = 30
+    /// Who may connect, and the counts of those who did.
+    public let gate: ConnectionGate
+    /// Seconds between the lines that sum up refused connections.
+    static let summarySeconds: Int64 = 10
 
     /// Starts listening on `host:port` (port 0: any free one, see `port`).
     public init(
-        agent: AgentRuntime, host: String, port: Int, authorizedKeysFile: String, dataDirectory: String
+        agent: AgentRuntime, host: String, port: Int, authorizedKeysFile: String, dataDirectory: String,
+        limits: ConnectionGate.Limits = ConnectionGate.Limits()
     ) throws(Failure) {
         let text: String
         do {
@@ -31,38 +32,47 @@ public final class SSHServer: Sendable {
             throw Failure(description: "cannot read the authorized keys: \(error)")
         }
         let authorized = AuthorizedKeys(text: text, file: authorizedKeysFile)
-        for problem in authorized.problems { agent.log.add("warning", problem, at: 0) }
+        for problem in authorized.problems { agent.log.add("warning", problem) }
         guard !authorized.keys.isEmpty else {
             throw Failure(description: "\(authorizedKeysFile) has no usable key (ssh-ed25519 or ecdsa-sha2-nistp256)")
         }
         let hostKey: NIOSSHPrivateKey
         do {
-            hostKey = try HostKey.loadOrCreate(in: dataDirectory)
+            hostKey = try HostKey.loadOrCreate(in: dataDirectory, log: { agent.log.add("error", $0) })
         } catch {
             throw Failure(description: error.description)
         }
-        let log: @Sendable (String) -> Void = { message in agent.log.add("warning", message, at: 0) }
-        let sessions = SessionCounter(limit: SSHServer.maximumSessions)
+        let log: @Sendable (String) -> Void = { message in agent.log.add("warning", message) }
+        let gate = ConnectionGate(limits: limits)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(SSHServer.summarySeconds)) { _ in
+            if let line = gate.refusalSummary(seconds: Int(SSHServer.summarySeconds)) { log(line) }
+        }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                // Beyond the limit a connection is closed at once; the console of those
-                // already in stays responsive.
-                guard sessions.enter() else {
-                    log("refused a connection: \(SSHServer.maximumSessions) sessions are open")
-                    return channel.close()
+                let source = channel.remoteAddress?.ipAddress ?? "?"
+                // Refused connections are closed at once and summed up every few seconds.
+                if gate.admit(source: source) != nil { return channel.close() }
+                let delegate = AuthenticationDelegate(
+                    authorized: authorized, connection: channel, log: log, admit: { gate.authenticated(source: source) })
+                // A client that says nothing is dropped early; one that has not logged in
+                // within the limit, later: idle connections hold startups only briefly.
+                let identification = channel.eventLoop.scheduleTask(in: .seconds(limits.identificationSeconds)) {
+                    channel.close(promise: nil)
                 }
-                channel.closeFuture.whenComplete { _ in sessions.leave() }
-                let delegate = AuthenticationDelegate(authorized: authorized, connection: channel, log: log)
-                // A connection that has not logged in within the limit is closed, so idle
-                // connections cannot hold every session slot.
-                channel.eventLoop.scheduleTask(in: .seconds(SSHServer.loginSeconds)) {
+                let login = channel.eventLoop.scheduleTask(in: .seconds(limits.loginSeconds)) {
                     if !delegate.authenticated.load(ordering: .acquiring) { channel.close(promise: nil) }
                 }
+                channel.closeFuture.whenComplete { _ in
+                    identification.cancel()
+                    login.cancel()
+                    gate.closed(source: source, authenticated: delegate.authenticated.load(ordering: .acquiring))
+                }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
+                    try channel.pipeline.syncOperations.addHandlers([
+                        FirstBytesHandler { identification.cancel() },
                         NIOSSHHandler(
                             role: .server(.init(hostKeys: [hostKey], userAuthDelegate: delegate)),
                             allocator: channel.allocator,
@@ -73,7 +83,8 @@ public final class SSHServer: Sendable {
                                 return child.eventLoop.makeCompletedFuture {
                                     try child.pipeline.syncOperations.addHandler(SessionHandler(agent: agent))
                                 }
-                            }))
+                            }),
+                    ])
                 }
             }
         do {
@@ -83,6 +94,7 @@ public final class SSHServer: Sendable {
             throw Failure(description: "cannot listen on \(host):\(port): \(error)")
         }
         self.group = group
+        self.gate = gate
         self.port = channel.localAddress?.port ?? port
     }
 
@@ -92,24 +104,18 @@ public final class SSHServer: Sendable {
     }
 }
 
-/// Open connections, counted across event-loop threads.
-final class SessionCounter: Sendable {
-    private let count = Atomic(0)
-    private let limit: Int
+/// Calls `onFirst` when the client's first bytes (its identification line) arrive.
+final class FirstBytesHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private var onFirst: (() -> Void)?
 
-    init(limit: Int) {
-        self.limit = limit
+    init(_ onFirst: @escaping () -> Void) {
+        self.onFirst = onFirst
     }
 
-    func enter() -> Bool {
-        if count.add(1, ordering: .relaxed).newValue > limit {
-            count.subtract(1, ordering: .relaxed)
-            return false
-        }
-        return true
-    }
-
-    func leave() {
-        count.subtract(1, ordering: .relaxed)
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        onFirst?()
+        onFirst = nil
+        context.fireChannelRead(data)
     }
 }

@@ -128,7 +128,9 @@ final class SessionHandler: ChannelInboundHandler {
                     // Off the loop thread: the push holds the loop only for its switch.
                     let outcome: (String, Int)
                     do {
-                        outcome = (try agent.push(bundle: bundle, allowDowngrade: allowDowngrade).description, 0)
+                        // Swapped but not stored is not a success: the old version returns at the next start.
+                        let report = try agent.push(bundle: bundle, allowDowngrade: allowDowngrade)
+                        outcome = (report.description, report.storageProblem == nil ? 0 : 1)
                     } catch {
                         outcome = ("refused: \(error)", 1)
                     }

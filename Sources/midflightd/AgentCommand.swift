@@ -90,6 +90,8 @@ struct AgentCommand: ParsableCommand {
         } catch {
             throw fail("\(error)")
         }
+        // Before anything is written: space a power cut left in temporary files comes back.
+        let staleTemporaries = store.removeStaleTemporaries()
         // A simulated board with slots is powered on: its bootloader model picks the slot.
         var simulatedBoot: SimulatedBoot?
         if simulate, let description = boardDescription, description.firmware != nil {
@@ -136,6 +138,7 @@ struct AgentCommand: ParsableCommand {
             time = LinuxSystemTime()
         }
         let log = LogBook(echo: { Terminal.writeError($0) })
+        for path in staleTemporaries { log.add("warning", "removed \(path), left by an interrupted write") }
         let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
         for problem in trust.problems { Terminal.writeError("midflightd: ignoring \(problem)") }
         let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Agent
 import Boards
 import Firmware
@@ -37,10 +40,18 @@ struct SimulatedBoot {
             }
         }
         // What the kernel command line says on a real board: the slot booted.
-        do {
-            try FileSystem.writeAtomically(Array("midflight.slot=\(boot.slot.rawValue)\n".utf8), to: dataDirectory + "/cmdline")
-        } catch {
-            throw FirmwareRefusal("cannot write \(error)")
+        // Written only when it changes; a full data partition must not stop the boot, and a
+        // stale file is worse than none (without it the agent reads boot_slot, which agrees).
+        let cmdline = dataDirectory + "/cmdline"
+        let text = Array("midflight.slot=\(boot.slot.rawValue)\n".utf8)
+        var warning = ""
+        if (try? FileSystem.read(cmdline, limit: 4096)) != text {
+            do {
+                try FileSystem.writeAtomically(text, to: cmdline)
+            } catch {
+                unlink(cmdline)
+                warning = "; cannot record the booted slot (\(error)), going on without it"
+            }
         }
         var message = "bootloader: slot \(boot.slot)"
         if boot.fellBack {
@@ -48,6 +59,7 @@ struct SimulatedBoot {
         } else if let count = boot.changes[BootVariables.bootCount] {
             message += " (trial boot \(count) of \(variables[BootVariables.bootLimit] ?? "1"))"
         }
+        message += warning
         let root = dataDirectory + "/rootfs-" + boot.slot.rawValue
         FileSystem.removeTree(root)
         let device = try BlockFile(path: layout.device(boot.slot), writable: false)

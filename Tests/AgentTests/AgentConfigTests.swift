@@ -95,6 +95,18 @@ import Testing
         #expect(throws: DataStore.Failure.self) { try DataStore.writeAtomically([1], to: "/nonexistent/dir/file") }
     }
 
+    @Test func staleTemporaryFilesAreRemovedAtStartButNotALiveWritersOnes() throws {
+        let store = try scratch()
+        try FileManager.default.createDirectory(atPath: store.root + "/modules/threshold", withIntermediateDirectories: true)
+        let stale = store.root + "/modules/threshold/1.1.2.wasm.tmp-999999-1"
+        let live = store.root + "/params/fan.json.tmp-1-7"  // pid 1 runs
+        let kept = store.root + "/modules/threshold/1.1.2.wasm"
+        for path in [stale, live, kept] { #expect(FileManager.default.createFile(atPath: path, contents: Data([1]))) }
+        #expect(store.removeStaleTemporaries() == [stale])
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: kept))
+    }
+
     @Test func moduleHistoryRecordsActivations() throws {
         let store = try scratch()
         #expect(store.history(of: "m").isEmpty)

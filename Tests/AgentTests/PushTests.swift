@@ -85,4 +85,18 @@ import Testing
         #expect(console.run("module push \(older) --allow-downgrade", until: "swapped").contains("1.1.0 → 1.0.0: swapped 1 service"))
         #expect(console.waitFor("downgrade allowed for pulse-counter 1.0.0", in: \.stderr, timeout: 5) != nil)
     }
+
+    @Test func aSwapThatCannotBeStoredFailsTheCommand() throws {
+        let data = folder + "/data-unstorable"
+        try SigningKeys.publicText(key.publicKey, comment: "test").write(toFile: folder + "/trusted/test.pub", atomically: true, encoding: .utf8)
+        let console = try ConsoleSession(arguments: ["--simulate", "--data-dir", data, "--trusted-keys", folder + "/trusted"])
+        defer { console.finish() }
+        _ = console.run("services", until: "fan")
+        // The module's folder on the data partition cannot be written: a file stands in its place.
+        try? FileManager.default.removeItem(atPath: data + "/modules/pulse-counter")
+        #expect(FileManager.default.createFile(atPath: data + "/modules/pulse-counter", contents: Data("x".utf8)))
+        let bundle = try write(try ModuleBundle.create(wasm: try v2(), key: key), "unstorable.mfb")
+        let output = console.run("module push \(bundle)", until: "NOT STORED")
+        #expect(output.contains("error: pulse-counter 1.0.0 → 1.1.0: swapped 1 service"), "\(output)")
+    }
 }

@@ -100,7 +100,9 @@ import Testing
         let stranger = try run(try ssh(port, identity: try key("stranger")) + ["root@127.0.0.1", "services"])
         #expect(stranger.status == 255)
         #expect(stranger.error.contains("Permission denied (publickey)"))
-        #expect(session.waitFor("refused key for root", in: \.stderr, timeout: 5) != nil)
+        // Logged with the fingerprint ssh-keygen -l shows for the key.
+        let fingerprint = try run(["ssh-keygen", "-lf", try key("stranger") + ".pub"]).output.split(separator: " ")[1]
+        #expect(session.waitFor("refused key \(fingerprint) for root", in: \.stderr, timeout: 5) != nil)
         // A password attempt, answered by an askpass program, is refused too.
         let askpass = folder + "/askpass"
         try "#!/bin/sh\necho hunter2\n".write(toFile: askpass, atomically: true, encoding: .utf8)
@@ -123,5 +125,72 @@ import Testing
         let unknown = try run(try ssh(port, ["-s"]) + ["root@127.0.0.1", "sftp"])
         #expect(unknown.status != 0)
         #expect(try run(try ssh(port) + ["root@127.0.0.1", "modules"]).output.contains("pulse-counter  1.0.0"))
+    }
+
+    /// A TCP connection from `source` (a loopback address) to the agent that never speaks.
+    func idleConnection(from source: String, to port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, source, &local.sin_addr)
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
+        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        try #require(bound == 0 && connected == 0)
+        return fd
+    }
+
+    /// Whether the agent closed `fd` within `seconds`: what it sends (its version line) is
+    /// read and dropped until end of file or a reset.
+    func closedByAgent(_ fd: Int32, within seconds: Int) -> Bool {
+        let deadline = Date().addingTimeInterval(TimeInterval(seconds))
+        while Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(max(1, deadline.timeIntervalSinceNow * 1000))) == 1 else { return false }
+            var buffer = [UInt8](repeating: 0, count: 256)
+            if read(fd, &buffer, buffer.count) <= 0 { return true }
+        }
+        return false
+    }
+
+    @Test func strangersHoldingConnectionsOpenDoNotLockTheOwnerOut() throws {
+        let (session, port) = try agent()
+        defer { session.finish() }
+        // The lock-out: a stranger opens connections and never speaks. One source holds at most
+        // four; the rest are closed at once.
+        let idle = try (0..<12).map { _ in try idleConnection(from: "127.0.0.2", to: port) }
+        defer { for fd in idle { close(fd) } }
+        let refused = idle.filter { closedByAgent($0, within: 2) }
+        #expect(refused.count == 8, "\(refused.count) of 12 closed at once")
+        for attempt in 1...5 {
+            let login = try run(try ssh(port) + ["root@127.0.0.1", "services"])
+            #expect(login.status == 0, "login \(attempt): \(login.error)")
+        }
+        // The refusals are one summary line (with a real timestamp), not a line each.
+        let summary = try #require(session.waitFor("refused 8 connections in the last 10 s: 8 over the per-source limit", in: \.stderr, timeout: 15))
+        #expect(!summary.contains("[0.000]"))
+        // A connection that says nothing is closed after the identification limit (10 s).
+        let held = idle.filter { !refused.contains($0) }
+        #expect(held.count == 4)
+        for fd in held { #expect(closedByAgent(fd, within: 12)) }
+    }
+
+    @Test func aDamagedHostKeyIsReplacedLoudlyAndSSHStillRuns() throws {
+        // A power cut left the host key empty.
+        try FileManager.default.createDirectory(atPath: folder + "/data", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: folder + "/data/ssh_host_ed25519_key", contents: Data()))
+        let (session, port) = try agent()
+        defer { session.finish() }
+        let line = try #require(session.waitFor("SSH HOST KEY REPLACED", in: \.stderr, timeout: 5))
+        #expect(line.contains("was damaged (0 bytes"))
+        // The new key's fingerprint is said, and is the one the client sees.
+        let fingerprint = try run(["ssh-keygen", "-lf", folder + "/data/ssh_host_ed25519_key.pub"]).output.split(separator: " ")[1]
+        #expect(line.contains("the new key is \(fingerprint)"))
+        #expect(try run(try ssh(port) + ["root@127.0.0.1", "services"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: folder + "/data/ssh_host_ed25519_key.damaged"))
     }
 }

@@ -81,6 +81,53 @@ import Testing
         #expect(refusal(try watModule(memory: memory))?.contains(message) == true)
     }
 
+    @Test func aTableWithoutAMaximumIsRefusedBeforeItCanGrow() throws {
+        // The attack: grow a table without a maximum by a million entries per step.
+        let bytes = try watModule(
+            overrides: [
+                "mf_init": """
+                (func (export "mf_init") (result i32)
+                  (loop $grow
+                    (drop (table.grow $t (ref.null func) (i32.const 1000000)))
+                    (br $grow))
+                  (i32.const 0))
+                """
+            ],
+            extra: "(table $t 0 funcref)")
+        #expect(refusal(bytes)?.contains("a table has no maximum size") == true)
+    }
+
+    @Test(arguments: [
+        "(table 100000000 100000000 funcref)", "(table 0 10001 funcref)", "(table 0 6000 funcref) (table $u 0 6000 externref)",
+    ])
+    func refusesTablesBeyondTheLimit(table: String) throws {
+        #expect(refusal(try watModule(extra: table))?.contains("tables may grow beyond 10000 entries") == true)
+    }
+
+    @Test func tableGrowthStopsAtTheDeclaredMaximum() throws {
+        let bytes = try watModule(
+            overrides: [
+                "mf_tick": """
+                (func (export "mf_tick") (result i32)
+                  (block $done (loop $grow
+                    (br_if $done (i32.eq (table.grow $t (ref.null func) (i32.const 1000)) (i32.const -1)))
+                    (br $grow)))
+                  (table.size $t))
+                """
+            ],
+            extra: "(table $t 0 10000 funcref)")
+        #expect(try #require(try crash(bytes) { try $0.tick() }).reason == "returned status 10000")
+    }
+
+    @Test func aStateTooBigToCarrySaysSoAndHowBigItMayBe() throws {
+        let bytes = try watModule(
+            imports: #"(import "midflight" "state_put" (func $put (param i32 i32) (result i32)))"#,
+            memory: #"(memory (export "memory") 2 2)"#,
+            overrides: ["mf_snapshot": #"(func (export "mf_snapshot") (result i32) (call $put (i32.const 0) (i32.const 70000)))"#])
+        let crash = try #require(try crash(bytes) { _ = try $0.snapshot() })
+        #expect(crash.reason == "its state is 70000 bytes, more than the 65536 bytes (64 KiB) a hot swap carries")
+    }
+
     @Test func anOutOfBoundsPointerToAHostCallIsRefusedNotFollowed() throws {
         let bytes = try watModule(
             manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 1, "capabilities": {"i2c": [{"role": "rtc"}]}}"#,
