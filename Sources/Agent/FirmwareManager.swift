@@ -81,6 +81,11 @@ public final class FirmwareManager: @unchecked Sendable {
         journalPath = dataDirectory + "/firmware.json"
         self.trusted = trusted
         self.log = log
+        do {
+            for note in try layout.environment.repair() { log.add("error", note, service: nil, at: clock()) }
+        } catch {
+            throw FirmwareRefusal(error.description)
+        }
         var variables = try environment()
         if variables[BootVariables.bootSlot] == nil {
             // A board's first start: provision our variables next to U-Boot's own, in one store.
@@ -99,15 +104,46 @@ public final class FirmwareManager: @unchecked Sendable {
             // The bootloader moved away from the slot on trial (a slot on trial that still
             // boots next is an install waiting for its reboot): a revert.
             let version = variables[trialSlot.versionVariable] ?? journal.pending?.version ?? "?"
-            let reason = journal.trialFailure ?? "the bootloader fell back after \(variables[BootVariables.bootLimit] ?? "1") unvalidated boot(s)"
+            // A trial the journal says was validated: the environment's newer copy (that
+            // recorded it) was lost, and the older one still had the trial armed.
+            let lostValidation = journal.last.map { $0.result == .validated && $0.slot == trialSlot && $0.version == version } ?? false
+            let reason = journal.trialFailure
+                ?? (lostValidation
+                    ? "slot \(trialSlot) had been validated, but the boot environment's newer copy was damaged and the older one still had it on trial"
+                    : "the bootloader fell back after \(variables[BootVariables.bootLimit] ?? "1") unvalidated boot(s)")
             journal.last = .init(result: .reverted, slot: trialSlot, version: version, reason: reason)
             journal.pending = nil
             journal.trialFailure = nil
             // The journal first: a crash between the two finds the slot on trial again and reports it again.
             try journal.save(journalPath)
-            try store([(trialSlot.stateVariable, SlotState.bad.rawValue)])
+            try store([(trialSlot.stateVariable, SlotState.bad.rawValue), (BootVariables.fallbackFrom, nil)])
             log.add("error", "firmware: reverted from slot \(trialSlot) (\(version)) to slot \(runningSlot): \(reason)", service: nil, at: clock())
+        } else if let from = variables[BootVariables.fallbackFrom].flatMap(FirmwareSlot.init(rawValue:)) {
+            if from != runningSlot, BootVariables.state(of: from, in: variables) != .bad {
+                // A validated slot that stopped booting (damaged, or its kernel panics): the
+                // bootloader gave up on it; it stays bad until something is installed there.
+                let version = variables[from.versionVariable] ?? "?"
+                let limit = Int(variables[BootVariables.bootLimit] ?? "") ?? 1
+                let reason = journal.trialFailure ?? "it failed to boot \(limit + 1) times in a row (bootcount past bootlimit)"
+                journal.last = .init(result: .reverted, slot: from, version: version, reason: reason)
+                journal.trialFailure = nil
+                try journal.save(journalPath)
+                try store([(from.stateVariable, SlotState.bad.rawValue), (BootVariables.fallbackFrom, nil)])
+                log.add(
+                    "error", "firmware: slot \(from) (\(version)) no longer boots; fell back to slot \(runningSlot): \(reason)",
+                    service: nil, at: clock())
+            } else {
+                try store([(BootVariables.fallbackFrom, nil)])
+            }
         }
+    }
+
+    /// This boot reached the agent: the bootloader's count of boots is zeroed (a trial's is
+    /// zeroed by its validation instead), so only boots that never get this far add up.
+    public func confirmBoot() throws(FirmwareRefusal) {
+        guard try !isOnTrial() else { return }
+        guard (try environment())[BootVariables.bootCount] ?? "0" != "0" else { return }
+        try store([(BootVariables.bootCount, "0")])
     }
 
     /// Whether this boot is a trial the health gate must pass.

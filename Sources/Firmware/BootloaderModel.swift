@@ -1,7 +1,11 @@
 /// U-Boot's boot-count logic, in Swift: what the simulated board's `reboot` runs and what
-/// tests walk through many boot sequences. With `upgrade_available=1` every boot adds one
-/// to `bootcount`; past `bootlimit` it runs `altbootcmd` (the other slot, trial disarmed)
-/// instead of `bootcmd`. A slot marked bad is never booted while the other is not.
+/// tests walk through many boot sequences. Every boot adds one to `bootcount` (U-Boot counts
+/// while `upgrade_available=1`; the boot script counts the other boots, see
+/// docs/update-and-rollback.md), and the agent zeroes it once it is up. Past `bootlimit`
+/// the bootloader runs `altbootcmd` (the other slot, trial disarmed, `fallback_from` set)
+/// instead of `bootcmd`: always for a trial, and for a validated slot that keeps failing
+/// when the other slot is not bad, so damage cannot leave the board in a reboot loop while
+/// a slot that boots is there. A slot marked bad is never booted while the other is not.
 public enum BootloaderModel {
     /// One boot's outcome: the slot, the changes it saves (one `saveenv`), and whether it
     /// fell back.
@@ -15,18 +19,18 @@ public enum BootloaderModel {
         var slot = BootVariables.slot(variables)
         var changes: [String: String] = [:]
         var fellBack = false
-        if variables[BootVariables.upgradeAvailable] == "1" {
-            let count = (Int(variables[BootVariables.bootCount] ?? "") ?? 0) + 1
-            let limit = Int(variables[BootVariables.bootLimit] ?? "") ?? 1
-            if count > limit {
-                slot = slot.other
-                changes[BootVariables.bootSlot] = slot.rawValue
-                changes[BootVariables.upgradeAvailable] = "0"
-                changes[BootVariables.bootCount] = "0"
-                fellBack = true
-            } else {
-                changes[BootVariables.bootCount] = String(count)
-            }
+        let count = (Int(variables[BootVariables.bootCount] ?? "") ?? 0) + 1
+        let limit = Int(variables[BootVariables.bootLimit] ?? "") ?? 1
+        let onTrial = variables[BootVariables.upgradeAvailable] == "1"
+        if count > limit, onTrial || BootVariables.state(of: slot.other, in: variables) != .bad {
+            changes[BootVariables.fallbackFrom] = slot.rawValue
+            slot = slot.other
+            changes[BootVariables.bootSlot] = slot.rawValue
+            changes[BootVariables.upgradeAvailable] = "0"
+            changes[BootVariables.bootCount] = "0"
+            fellBack = true
+        } else {
+            changes[BootVariables.bootCount] = String(count)
         }
         if BootVariables.state(of: slot, in: variables) == .bad, BootVariables.state(of: slot.other, in: variables) != .bad {
             slot = slot.other

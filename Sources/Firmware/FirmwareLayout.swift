@@ -10,6 +10,8 @@ public struct FirmwareLayout: Sendable {
     /// The usable size of a slot; `nil` means the device's own size.
     public let slotSize: Int?
     public let environment: UBootEnvironment
+    /// What making the layout had to say (a boot environment created again), for the log.
+    public var notes: [String] = []
 
     public init(slots: [FirmwareSlot: String], slotSize: Int?, environmentConfig: String) {
         self.slots = slots
@@ -32,6 +34,7 @@ public struct FirmwareLayout: Sendable {
         _ board: BoardDescription, dataDirectory: String, factoryVersion: String
     ) throws(FirmwareRefusal) -> FirmwareLayout? {
         guard let firmware = board.firmware else { return nil }
+        var notes: [String] = []
         var slots: [FirmwareSlot: String] = [:]
         for slot in FirmwareSlot.allCases {
             guard let path = firmware.slots[slot.rawValue] else { return nil }
@@ -50,6 +53,15 @@ public struct FirmwareLayout: Sendable {
                 }
                 close(fd)
             }
+            // Both copies gone on a board that booted before: as U-Boot boots on its built-in
+            // environment, the board starts again from the factory one, and says so.
+            let copiesGone = !FileSystem.exists(dataDirectory + "/uboot.env") && !FileSystem.exists(dataDirectory + "/uboot-redund.env")
+            let bootedBefore = FileSystem.exists(dataDirectory + "/firmware.json") || FileSystem.exists(dataDirectory + "/cmdline")
+            if copiesGone && bootedBefore {
+                notes.append(
+                    "boot environment: both copies (uboot.env, uboot-redund.env) are gone; created the factory environment "
+                        + "(slot A \(factoryVersion), slot B bad until it is installed again)")
+            }
             do {
                 config = try EnvironmentImage.createFileBacked(
                     in: dataDirectory, size: firmware.environmentSize, initial: BootVariables.factory(version: factoryVersion))
@@ -57,6 +69,8 @@ public struct FirmwareLayout: Sendable {
                 throw FirmwareRefusal("\(error)")
             }
         }
-        return FirmwareLayout(slots: slots, slotSize: firmware.slotSize, environmentConfig: config)
+        var layout = FirmwareLayout(slots: slots, slotSize: firmware.slotSize, environmentConfig: config)
+        layout.notes = notes
+        return layout
     }
 }

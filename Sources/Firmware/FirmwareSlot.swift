@@ -28,6 +28,8 @@ public enum BootVariables {
     public static let upgradeAvailable = "upgrade_available"
     public static let bootCount = "bootcount"
     public static let bootLimit = "bootlimit"
+    /// Set by `altbootcmd`: the slot the bootloader gave up on (the agent reports it and clears it).
+    public static let fallbackFrom = "fallback_from"
     /// The anti-rollback counter: lowest security version that may be installed.
     public static let securityVersion = "security_version"
 
@@ -46,7 +48,7 @@ public enum BootVariables {
             FirmwareSlot.a.stateVariable: SlotState.good.rawValue, FirmwareSlot.a.versionVariable: version,
             FirmwareSlot.b.stateVariable: SlotState.bad.rawValue,
             // What real U-Boot runs (see board/*/README.md); BootloaderModel implements the same.
-            "altbootcmd": "if test ${boot_slot} = a; then setenv boot_slot b; else setenv boot_slot a; fi; "
+            "altbootcmd": "setenv fallback_from ${boot_slot}; if test ${boot_slot} = a; then setenv boot_slot b; else setenv boot_slot a; fi; "
                 + "setenv upgrade_available 0; setenv bootcount 0; saveenv; run bootcmd",
         ]
     }

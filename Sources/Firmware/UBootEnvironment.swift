@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Boards
 import CUBootEnv
 
 /// The U-Boot environment through libubootenv, configured by an `fw_env.config` (block
@@ -45,6 +46,90 @@ public struct UBootEnvironment: Sendable {
         guard status == 0 else {
             throw BootEnvironmentError("cannot store the boot environment (\(configPath)): \(Self.reason(status))")
         }
+    }
+
+    /// One redundant copy as it is on its device.
+    enum CopyCondition: Equatable {
+        case missing
+        case short(Int)
+        case badChecksum
+        case valid(flags: UInt8)
+    }
+
+    /// Mends a redundant environment whose copies are files (the simulated board, a boot
+    /// partition's `uboot.env`): libubootenv refuses to open one with a copy missing or
+    /// short, which would defeat the redundancy. A missing, short or corrupt copy beside a
+    /// valid one is rewritten from it, one generation older, so the valid copy stays
+    /// current. Nothing is done when no copy is valid (that stays an error) or when the
+    /// copies are devices. Returns one line per copy mended, for the log.
+    public func repair() throws(BootEnvironmentError) -> [String] {
+        let copies = Self.copies(in: String(decoding: (try? FileSystem.read(configPath, limit: 64 << 10)) ?? [], as: UTF8.self))
+        guard copies.count == 2, copies.allSatisfy({ Self.isPlainFile($0.path) }) else { return [] }
+        let images = copies.map { Self.image(of: $0) }
+        let conditions = images.map { Self.condition(of: $0.bytes, size: $0.size) }
+        var notes: [String] = []
+        for (index, condition) in conditions.enumerated() {
+            let other = 1 - index
+            guard case .valid(let flags) = conditions[other], var image = images[other].bytes else { continue }
+            if case .valid = condition { continue }
+            image[4] = flags &- 1
+            let copy = copies[index]
+            let fd = Glibc.open(copy.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw BootEnvironmentError("cannot repair \(copy.path): \(Self.reason(-errno))") }
+            defer { Glibc.close(fd) }
+            let written = image.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(copy.offset)) }
+            guard written == image.count, fsync(fd) == 0 else {
+                throw BootEnvironmentError("cannot repair \(copy.path): \(Self.reason(-errno))")
+            }
+            let why: String
+            switch condition {
+            case .missing: why = "missing"
+            case .short(let count): why = "cut short (\(count) of \(copy.size) bytes)"
+            default: why = "corrupt (bad CRC)"
+            }
+            notes.append("boot environment: \(copy.path) was \(why); rewritten from \(copies[other].path), which stays current")
+        }
+        return notes
+    }
+
+    struct Copy {
+        let path: String
+        let offset: Int
+        let size: Int
+    }
+
+    /// The copies an `fw_env.config` names: `DEVICE OFFSET SIZE [SECTOR [COUNT]]` per line.
+    static func copies(in config: String) -> [Copy] {
+        config.split(separator: "\n").compactMap { line -> Copy? in
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 3, !fields[0].hasPrefix("#"), let offset = number(fields[1]), let size = number(fields[2]), size > 5
+            else { return nil }
+            return Copy(path: String(fields[0]), offset: offset, size: size)
+        }
+    }
+
+    private static func number(_ text: Substring) -> Int? {
+        text.hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text)
+    }
+
+    private static func isPlainFile(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) != 0 ? errno == ENOENT : (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    private static func image(of copy: Copy) -> (bytes: [UInt8]?, size: Int) {
+        guard FileSystem.exists(copy.path), let file = try? FileSystem.read(copy.path, limit: copy.offset + copy.size + (1 << 20))
+        else { return (nil, copy.size) }
+        guard file.count >= copy.offset else { return ([], copy.size) }
+        return (Array(file[copy.offset..<min(file.count, copy.offset + copy.size)]), copy.size)
+    }
+
+    static func condition(of bytes: [UInt8]?, size: Int) -> CopyCondition {
+        guard let bytes else { return .missing }
+        guard bytes.count == size else { return .short(bytes.count) }
+        let stored = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
+        guard CRC32.checksum(bytes[5...]) == stored else { return .badChecksum }
+        return .valid(flags: bytes[4])
     }
 
     static func isValidName(_ name: String) -> Bool {

@@ -139,6 +139,7 @@ struct AgentCommand: ParsableCommand {
         }
         let log = LogBook(echo: { Terminal.writeError($0) })
         for path in staleTemporaries { log.add("warning", "removed \(path), left by an interrupted write") }
+        for note in simulatedBoot?.notes ?? [] { log.add("error", note) }
         let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
         for problem in trust.problems { Terminal.writeError("midflightd: ignoring \(problem)") }
         let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
@@ -187,6 +188,11 @@ struct AgentCommand: ParsableCommand {
         agent.watchdog?.start()
         if let firmware {
             Terminal.writeError("midflightd: \(firmware.banner())")
+            do {
+                try firmware.confirmBoot()
+            } catch {
+                log.add("error", "firmware: cannot zero the boot count (this slot may be given up on after a reboot): \(error)")
+            }
             firmware.watchTrial(of: agent)
         }
         if !noSSH {

@@ -16,6 +16,8 @@ struct SimulatedBoot {
     let root: String?
     /// What the boot said, for the log.
     let message: String
+    /// What was mended on the way (a boot environment copy), for the log as errors.
+    var notes: [String] = []
 
     /// Why the chosen slot cannot run: the simulated kernel "panics" and the board reboots.
     struct Panic: Error, CustomStringConvertible {
@@ -26,7 +28,9 @@ struct SimulatedBoot {
         guard let layout = try FirmwareLayout.forBoard(board, dataDirectory: dataDirectory, factoryVersion: FirmwareManager.factoryVersion)
         else { return nil }
         let variables: [String: String]
+        let notes: [String]
         do {
+            notes = layout.notes + (try layout.environment.repair())
             variables = try layout.environment.variables()
         } catch {
             throw FirmwareRefusal(error.description)
@@ -56,7 +60,7 @@ struct SimulatedBoot {
         var message = "bootloader: slot \(boot.slot)"
         if boot.fellBack {
             message += " (fell back: bootcount past bootlimit \(variables[BootVariables.bootLimit] ?? "1"), altbootcmd)"
-        } else if let count = boot.changes[BootVariables.bootCount] {
+        } else if let count = boot.changes[BootVariables.bootCount], BootVariables.state(of: boot.slot, in: variables) == .trial {
             message += " (trial boot \(count) of \(variables[BootVariables.bootLimit] ?? "1"))"
         }
         message += warning
@@ -65,15 +69,15 @@ struct SimulatedBoot {
         let device = try BlockFile(path: layout.device(boot.slot), writable: false)
         let first = try device.read(512, at: 0)
         if first.allSatisfy({ $0 == 0 }) {
-            guard boot.slot == .a else { return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", empty") }
-            return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", factory image")
+            guard boot.slot == .a else { return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", empty", notes: notes) }
+            return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", factory image", notes: notes)
         }
         do {
             try TarArchive.extract(from: device, to: root)
         } catch {
-            return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", unreadable root filesystem: \(error)")
+            return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", unreadable root filesystem: \(error)", notes: notes)
         }
-        return SimulatedBoot(layout: layout, slot: boot.slot, root: root, message: message)
+        return SimulatedBoot(layout: layout, slot: boot.slot, root: root, message: message, notes: notes)
     }
 
     /// The config this boot runs: the image's, or (factory) the board folder's.

@@ -117,6 +117,31 @@ import Testing
         #expect(session.run("watchdog snooze 5", until: "missed").contains("snoozed for 300 s more"))
     }
 
+    @Test func aValidatedSlotThatIsDamagedFallsBackInsteadOfLooping() throws {
+        let (good, _) = try bundles()
+        let data = folder + "/data-damaged"
+        let session = try ConsoleSession(arguments: ["--simulate", "--no-ssh", "--data-dir", data, "--trusted-keys", folder + "/trusted"])
+        defer { session.finish() }
+        #expect(session.run("fw install \(good) --reboot", until: "installed").contains("installed in slot B"))
+        #expect(session.waitFor("firmware: slot B (1.1.0) validated", in: \.stderr, timeout: 30) != nil, "\(session.stderr.suffix(2000))")
+        // 1.1.0 validated in B, 1.0.0 good in A; then B's storage is wiped and the board restarts.
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: data + "/slot-b.img")[.size] as? Int)
+        try Data(count: size).write(to: URL(fileURLWithPath: data + "/slot-b.img"))
+        let offset = session.stderr.count
+        session.send("reboot")
+        #expect(session.waitFor("bootloader: slot B, empty", in: \.stderr, after: offset) != nil)
+        #expect(session.waitFor("bootloader: slot A (fell back", in: \.stderr, after: offset, timeout: 30) != nil, "\(session.stderr.suffix(2000))")
+        #expect(session.waitFor("firmware: slot B (1.1.0) no longer boots; fell back to slot A: boot failed", in: \.stderr, after: offset) != nil)
+        let status = session.run("fw status", until: "last update")
+        #expect(status.contains("slot A: 1.0.0, validated"), "\(status)")
+        #expect(status.contains("slot B: 1.1.0, bad"))
+        #expect(status.contains("last update: reverted from slot B (1.1.0): boot failed"))
+        try expectAgreement(session, data, "fell back")
+        #expect(try printenv(data)["bootcount"] == "0")
+        // One failed boot, not a loop.
+        #expect(session.stderr.dropFirst(offset).components(separatedBy: "midflightd: boot failed").count - 1 == 1)
+    }
+
     @Test func fwPushStreamsOverTheRealSSHWithProgress() throws {
         let (good, _) = try bundles()
         let sshKey = folder + "/client"

@@ -42,6 +42,34 @@ import Testing
         #expect(throws: BootEnvironmentError.self) { try UBootEnvironment(configPath: fixture.folder + "/missing.config").variables() }
     }
 
+    /// Redundancy holds for damage: one copy deleted, emptied, cut short or overwritten is
+    /// mended from the other, which stays current, and the next store works.
+    @Test(arguments: ["deleted", "emptied", "truncated", "garbage"], [0, 1])
+    func oneDamagedCopyIsMendedFromTheOther(damage: String, copy: Int) throws {
+        let fixture = try FirmwareFixture()
+        // Two stores: each copy has been written once, the newer one holds boot_slot=b.
+        try fixture.layout.environment.store([("slot_b_version", "1.1.0")])
+        try fixture.layout.environment.store([("boot_slot", "b")])
+        let before = try fixture.variables()
+        let file = fixture.folder + "/" + ["uboot.env", "uboot-redund.env"][copy]
+        switch damage {
+        case "deleted": try FileManager.default.removeItem(atPath: file)
+        case "emptied": try Data().write(to: URL(fileURLWithPath: file))
+        case "truncated": try Data(try Data(contentsOf: URL(fileURLWithPath: file)).prefix(100)).write(to: URL(fileURLWithPath: file))
+        default: try Data((0..<0x4000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: file))
+        }
+        let notes = try fixture.layout.environment.repair()
+        #expect(notes.count == 1 && notes[0].contains(file), "\(notes)")
+        let after = try fixture.variables()
+        // The survivor is what is read: the newer state when it survived, else the older one.
+        #expect(after == before || after["slot_b_version"] == "1.1.0")
+        #expect(try fixture.printenv() == after)
+        #expect(try fixture.layout.environment.repair().isEmpty, "mended once")
+        try fixture.layout.environment.store([("bootcount", "0")])
+        #expect(try fixture.variables()["bootcount"] == "0")
+        #expect(try fixture.printenv() == (try fixture.variables()))
+    }
+
     /// A power cut part-way through a store leaves the copy being written torn: a prefix of
     /// the new bytes over the old. At every cut the reader must see the old or the new
     /// environment, whole, and fw_printenv the same.
