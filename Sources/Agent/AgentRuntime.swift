@@ -6,6 +6,7 @@ import ModuleABI
 import ModuleHost
 import ModuleRuntime
 import Supervision
+import Synchronization
 import ThreadSupport
 
 /// The agent: services as mailboxes served one event at a time by one loop thread, under
@@ -47,6 +48,9 @@ public final class AgentRuntime: @unchecked Sendable {
     let storeWriter = BackgroundWorker(priority: .normal)
     /// Held for the whole of a hot swap (which runs off the loop thread): one at a time.
     let swapLock = ConditionLock()
+    /// What was wrong with the stored state at start (and what was done instead), for
+    /// `services` and the login banner.
+    public let dataProblems = Mutex<[String]>([])
     /// Bumped by every stored parameter change: values a swap read off the loop thread are
     /// used only if none came in between.
     var parameterEpoch = 0
@@ -113,7 +117,13 @@ public final class AgentRuntime: @unchecked Sendable {
         guard starting else { return }
         spawnThread { [self] in runLoop() }
         _ = performIfRunning { runtime in
-            for name in runtime.config.serviceOrder { runtime.startService(name) }
+            for name in runtime.config.serviceOrder {
+                if let problem = runtime.store.checkParameters(of: name) {
+                    runtime.note("error", problem, service: name)
+                    runtime.dataProblems.withLock { $0.append("\(name): \(problem)") }
+                }
+                runtime.startService(name)
+            }
         }
     }
 
@@ -395,46 +405,70 @@ public final class AgentRuntime: @unchecked Sendable {
 
     func artifact(for module: String) throws(ModuleRefusal) -> ModuleArtifact {
         if let cached = artifacts[module] { return cached }
-        let (bytes, source) = try locateModule(module)
-        let artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
-        guard artifact.manifest.name == module else {
-            throw ModuleRefusal("\(source) holds module \(artifact.manifest.name), not \(module)")
+        var skipped: [String] = []
+        let (history, historyProblem) = store.readHistory(of: module)
+        if let historyProblem { skipped.append(historyProblem) }
+        // Newest first: the active version, the ones before it, then (when the history is
+        // lost) any stored version, then the built-in ones.
+        var candidates: [(version: SemanticVersion, path: String, builtIn: Bool)] = []
+        for version in history.reversed() where !candidates.contains(where: { $0.version == version }) {
+            if let record = store.installed(module, version: version) {
+                candidates.append((version, record.path, false))
+            } else if version == history.last {
+                skipped.append("\(version) is the active version but its file is gone")
+            }
         }
-        artifacts[module] = artifact
-        return artifact
-    }
-
-    /// The active version from the data partition, else the newest built-in one.
-    private func locateModule(_ module: String) throws(ModuleRefusal) -> ([UInt8], String) {
-        // The history is read once: the active version and whether its file is still there.
-        let active = store.history(of: module).last.map { ($0, store.installed(module, version: $0)) }
-        if let (version, record) = active, record == nil {
-            note("error", "\(module) \(version) is the active version but its file is gone; using the built-in version", service: nil)
+        if history.isEmpty {
+            for version in store.storedVersions(of: module) {
+                candidates.append((version, store.root + "/modules/\(module)/\(version).wasm", false))
+            }
         }
-        if let (_, stored) = active, let record = stored {
+        candidates += builtInModules(module).map { ($0.version, $0.path, true) }
+        for candidate in candidates {
             do {
-                return (try FileSystem.read(record.path, limit: engine.limits.moduleBytes + 1), record.path)
+                let bytes: [UInt8]
+                do {
+                    bytes = try FileSystem.read(candidate.path, limit: engine.limits.moduleBytes + 1)
+                } catch {
+                    throw ModuleRefusal("\(error)")
+                }
+                let artifact = try ModuleArtifact(bytes: bytes, source: candidate.path, engine: engine)
+                guard artifact.manifest.name == module else {
+                    throw ModuleRefusal("\(candidate.path) holds module \(artifact.manifest.name), not \(module)")
+                }
+                if candidate.builtIn { builtInSources[module] = (candidate.path, candidate.version) }
+                if !skipped.isEmpty {
+                    let problem = "\(module): \(skipped.joined(separator: "; ")); running \(candidate.version) from \(candidate.path)"
+                    note("error", problem)
+                    dataProblems.withLock { $0.append(problem) }
+                    // The history says what runs: a version given up on is dropped from it.
+                    if !candidate.builtIn, history.contains(candidate.version), history.last != candidate.version {
+                        let (name, version) = (module, candidate.version)
+                        storeWriter.submit { [store] in try? store.revert(name, to: version) }
+                    }
+                }
+                artifacts[module] = artifact
+                return artifact
             } catch {
-                note("warning", "cannot read \(record.path): \(error); using the built-in version", service: nil)
+                skipped.append("\(candidate.version) (\(candidate.path)) is unusable: \(error)")
             }
         }
-        var best: (SemanticVersion, String)?
-        for folder in config.moduleFolders {
-            for file in FileSystem.list(folder) where file.hasPrefix(module + "-") && file.hasSuffix(".wasm") {
-                let versionText = String(file.dropFirst(module.count + 1).dropLast(5))
-                guard let version = SemanticVersion(versionText) else { continue }
-                if best == nil || version > best!.0 { best = (version, folder + "/" + file) }
-            }
-        }
-        if let best { builtInSources[module] = (best.1, best.0) }
-        guard let best else {
+        if candidates.isEmpty {
             throw ModuleRefusal("no module \(module) installed or built in (looked in \(config.moduleFolders.joined(separator: ", ")))")
         }
-        do {
-            return (try FileSystem.read(best.1, limit: engine.limits.moduleBytes + 1), best.1)
-        } catch {
-            throw ModuleRefusal("\(error)")
+        throw ModuleRefusal("no usable version of \(module): \(skipped.joined(separator: "; "))")
+    }
+
+    /// The built-in versions of a module in the config's module folders, newest first.
+    private func builtInModules(_ module: String) -> [(version: SemanticVersion, path: String)] {
+        var found: [(version: SemanticVersion, path: String)] = []
+        for folder in config.moduleFolders {
+            for file in FileSystem.list(folder) where file.hasPrefix(module + "-") && file.hasSuffix(".wasm") {
+                guard let version = SemanticVersion(String(file.dropFirst(module.count + 1).dropLast(5))) else { continue }
+                found.append((version, folder + "/" + file))
+            }
         }
+        return found.sorted { $0.version > $1.version }
     }
 
     /// Parameter values in the manifest's order: stored value, else config, else default.

@@ -70,6 +70,34 @@ public final class DataStore: @unchecked Sendable {
         return values
     }
 
+    /// Checks a service's stored parameters at start: a file that does not parse is moved
+    /// aside (`SERVICE.json.corrupt`, so the next `set` does not overwrite what may be
+    /// recovered) and entries that are not numbers are named. Nil when all is well.
+    public func checkParameters(of service: String) -> String? {
+        let path = root + "/params/\(service).json"
+        guard FileSystem.exists(path) else { return nil }
+        var members: [(String, JSONValue)] = []
+        var problem: String?
+        do {
+            if case .object(let object) = try JSONParser.parse(try FileSystem.read(path, limit: 1 << 20)) {
+                members = object
+            } else {
+                problem = "not a JSON object"
+            }
+        } catch {
+            problem = "\(error)"
+        }
+        if let problem {
+            let aside = path + ".corrupt"
+            let moved = rename(path, aside) == 0
+            return "stored parameters \(path) are unreadable (\(problem)); \(moved ? "moved to \(aside); " : "")"
+                + "using the configured or default values"
+        }
+        let dropped = members.filter { if case .number = $0.1 { return false } else { return true } }.map(\.0)
+        guard !dropped.isEmpty else { return nil }
+        return "stored parameters \(path): \(dropped.joined(separator: ", ")) not a number; ignored"
+    }
+
     public func setParameter(_ name: String, _ value: Double, of service: String) throws(Failure) {
         var values = parameters(of: service)
         values[name] = value
@@ -98,8 +126,37 @@ public final class DataStore: @unchecked Sendable {
 
     /// The versions a module has been active at, oldest first.
     public func history(of name: String) -> [SemanticVersion] {
-        guard let bytes = try? FileSystem.read(moduleFolder(name) + "/history") else { return [] }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { SemanticVersion(String($0)) }
+        readHistory(of: name).versions
+    }
+
+    /// The history with what is wrong with it: unreadable, empty (a stored history always
+    /// has a line), or lines that are not versions (skipped).
+    public func readHistory(of name: String) -> (versions: [SemanticVersion], problem: String?) {
+        let path = moduleFolder(name) + "/history"
+        guard FileSystem.exists(path) else { return ([], nil) }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.read(path, limit: 64 << 10)
+        } catch {
+            return ([], "its history is unreadable (\(error))")
+        }
+        var versions: [SemanticVersion] = []
+        var bad: [Int] = []
+        for (index, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.isEmpty {
+            if let version = SemanticVersion(String(line)) { versions.append(version) } else { bad.append(index + 1) }
+        }
+        if versions.isEmpty { return ([], bad.isEmpty ? "its history is empty" : "its history has no version in it") }
+        let problem = bad.isEmpty ? nil : "its history has lines that are not versions (\(bad.prefix(5).map(String.init).joined(separator: ", "))); skipped"
+        return (versions, problem)
+    }
+
+    /// The versions stored on the data partition (NAME/VERSION.wasm), newest first.
+    public func storedVersions(of name: String) -> [SemanticVersion] {
+        FileSystem.list(moduleFolder(name)).compactMap { file -> SemanticVersion? in
+            guard file.hasSuffix(".wasm") else { return nil }
+            return SemanticVersion(String(file.dropLast(5)))
+        }.sorted(by: >)
     }
 
     /// Records `version` as the active one (the last line of the history).

@@ -24,6 +24,7 @@ public struct ServicesCommand: ParsableCommand, ContextCommand {
         context.write(table(
             ["SERVICE", "MODULE", "VERSION", "STATE", "RESTARTS", "DETAIL"],
             summaries.map { [$0.name, $0.module, $0.version, $0.state, String($0.restarts), $0.detail ?? ""] }))
+        for problem in try agent(context).dataProblems.withLock({ $0 }) { context.write("stored state: " + problem) }
     }
 }
 

@@ -81,6 +81,7 @@ final class SessionHandler: ChannelInboundHandler {
             reply(context, request.wantReply, success: true)
             write(context.channel, "Midflight console on \(agent.config.board). Type help; Ctrl-D leaves.\n")
             if let firmware = agent.firmware { write(context.channel, firmware.banner() + "\n") }
+            for problem in agent.dataProblems.withLock({ $0 }) { write(context.channel, "stored state: \(problem)\n") }
             prompt(context.channel)
         case let request as SSHChannelRequestEvent.ExecRequest:
             mode = .exec

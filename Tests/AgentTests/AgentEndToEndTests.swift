@@ -128,6 +128,39 @@ enum FixtureModules {
         #expect(second.run("module history pulse-counter", until: "1.1.0").contains("1.0.0\n1.1.0"))
     }
 
+    @Test func damagedStoredStateFallsBackToWhatIsIntactAndSaysSo() throws {
+        let v2 = try FixtureModules.path("pulse-counter-v2")
+        let data = dataDirectory()
+        let first = try ConsoleSession(arguments: ["--simulate", "--data-dir", data])
+        #expect(first.run("module load pulse-counter \(v2)", until: "state migrated").contains("1.0.0 → 1.1.0"))
+        #expect(first.run("set fan.threshold 25", until: "= 25").contains("fan.threshold = 25"))
+        first.finish()
+        // The active module's file is garbled and the parameters file is cut short.
+        try Data(repeating: 0x41, count: 100).write(to: URL(fileURLWithPath: data + "/modules/pulse-counter/1.1.0.wasm"))
+        try Data("{\"threshold\": 2".utf8).write(to: URL(fileURLWithPath: data + "/params/fan.json"))
+        let second = try ConsoleSession(arguments: ["--simulate", "--data-dir", data])
+        let services = second.run("services", until: "stored state: fan")
+        // The previous stored version runs (not a failed service), and both problems are shown.
+        #expect(services.contains("flow     pulse-counter  1.0.0    running"), "\(services)")
+        #expect(services.contains("stored state: pulse-counter: 1.1.0 (\(data)/modules/pulse-counter/1.1.0.wasm) is unusable"))
+        #expect(services.contains("running 1.0.0 from \(data)/modules/pulse-counter/1.0.0.wasm"))
+        #expect(services.contains("stored state: fan: stored parameters \(data)/params/fan.json are unreadable"))
+        #expect(second.waitFor("error fan: stored parameters", in: \.stderr, timeout: 5) != nil)
+        #expect(FileManager.default.fileExists(atPath: data + "/params/fan.json.corrupt"))
+        #expect(second.run("module history pulse-counter", until: "1.0.0").hasSuffix("1.0.0\n"))
+        second.finish()
+        // An empty history: the newest intact stored version, not the built-in one, and said.
+        try Data().write(to: URL(fileURLWithPath: data + "/modules/pulse-counter/history"))
+        try FileManager.default.copyItem(atPath: v2, toPath: data + "/modules/pulse-counter/1.1.0.wasm.new")
+        try FileManager.default.removeItem(atPath: data + "/modules/pulse-counter/1.1.0.wasm")
+        try FileManager.default.moveItem(atPath: data + "/modules/pulse-counter/1.1.0.wasm.new", toPath: data + "/modules/pulse-counter/1.1.0.wasm")
+        let third = try ConsoleSession(arguments: ["--simulate", "--data-dir", data])
+        defer { third.finish() }
+        let again = third.run("services", until: "stored state")
+        #expect(again.contains("flow     pulse-counter  1.1.0    running"), "\(again)")
+        #expect(again.contains("stored state: pulse-counter: its history is empty; running 1.1.0"))
+    }
+
     @Test func watchShowsLiveReadings() throws {
         let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
         defer { session.finish() }
