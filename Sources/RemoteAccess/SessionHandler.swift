@@ -47,9 +47,12 @@ final class SessionHandler: ChannelInboundHandler {
     private var history: [String] = []
     private var escape: [UInt8] = []
     private let stop = StopFlag()
+    /// What this session's commands have written and SSH has not taken yet.
+    let budget: OutputBudget
 
-    init(agent: AgentRuntime) {
+    init(agent: AgentRuntime, budget: OutputBudget = OutputBudget()) {
         self.agent = agent
+        self.budget = budget
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -339,10 +342,26 @@ final class SessionHandler: ChannelInboundHandler {
         let pty = self.pty
         let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
         let stop = self.stop
+        let budget = self.budget
         spawnThread {
             let context = CommandContext(
                 backend: agent.backend, allowsBoardSelection: false,
-                output: { text in SessionHandler.sendAsync(channel, text + "\n", pty: pty) },
+                output: { text in
+                    let bytes = Array((pty ? (text + "\n").replacingNewlines() : text + "\n").utf8)
+                    guard budget.reserve(bytes.count, stop: stop) else {
+                        if budget.drop() {
+                            stop.set()
+                            agent.log.add(
+                                "warning",
+                                "dropped an SSH client that stopped reading (\(budget.pending) bytes of output waiting for \(budget.patienceNanoseconds / 1_000_000_000) s)")
+                            (channel.parent ?? channel).close(promise: nil)
+                        }
+                        return
+                    }
+                    let promise = channel.eventLoop.makePromise(of: Void.self)
+                    promise.futureResult.whenComplete { _ in budget.written(bytes.count) }
+                    channel.writeAndFlush(SSHChannelData(type: .channel, data: .byteBuffer(SessionHandler.buffer(channel, bytes))), promise: promise)
+                },
                 shouldStop: { stop.isSet },
                 sleep: { nanoseconds in
                     var slept: UInt64 = 0
@@ -398,10 +417,6 @@ final class SessionHandler: ChannelInboundHandler {
         let data = SSHChannelData(type: stderr ? .stdErr : .channel, data: .byteBuffer(buffer(channel, Array(text.utf8))))
         // Past our own handler: the child channel's head takes SSHChannelData.
         channel.writeAndFlush(data, promise: nil)
-    }
-
-    static func sendAsync(_ channel: Channel, _ text: String, pty: Bool) {
-        send(channel, pty ? text.replacingNewlines() : text)
     }
 
     /// The exit status goes after the last output is written, or it would overtake it.
