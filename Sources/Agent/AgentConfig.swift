@@ -17,6 +17,8 @@ public struct AgentConfig: Sendable {
         /// Keep a second, compiled instance ready, so a restart after a crash is a bind and
         /// an init instead of an instantiation (a few hundred KiB of RAM for microseconds).
         public let standby: Bool
+        /// How long one event of this service may take (`eventBudgetMs`, default 100 ms).
+        public var eventBudgetNanoseconds: UInt64 = ServiceResources.defaultEventBudgetNanoseconds
     }
 
     public let file: String
@@ -123,7 +125,7 @@ public struct AgentConfig: Sendable {
     }
 
     private static func parseService(_ name: String, _ reader: JSONReader) throws(JSONReader.Problem) -> Service {
-        try reader.onlyMembers(["module", "i2c", "gpio", "clockSet", "inputs", "parameters", "restart", "standby"])
+        try reader.onlyMembers(["module", "i2c", "gpio", "clockSet", "inputs", "parameters", "restart", "standby", "eventBudgetMs"])
         let module = try reader.required("module").string()
         var i2c: [ServiceGrants.I2C] = []
         for entry in try reader.optional("i2c")?.array() ?? [] {
@@ -160,10 +162,14 @@ public struct AgentConfig: Sendable {
             }
             restart = parsed
         }
-        return Service(
+        var service = Service(
             name: name, module: module,
             grants: ServiceGrants(i2c: i2c, gpio: gpio, clockSet: try reader.optional("clockSet")?.bool() ?? false),
             inputs: inputs, parameters: parameters, restart: restart, standby: try reader.optional("standby")?.bool() ?? false)
+        if let budget = try reader.optional("eventBudgetMs")?.integer(in: 1...10_000) {
+            service.eventBudgetNanoseconds = UInt64(budget) * 1_000_000
+        }
+        return service
     }
 
     private static func parseSupervisor(

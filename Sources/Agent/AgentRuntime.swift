@@ -48,6 +48,8 @@ public final class AgentRuntime: @unchecked Sendable {
     let storeWriter = BackgroundWorker(priority: .normal)
     /// Held for the whole of a hot swap (which runs off the loop thread): one at a time.
     let swapLock = ConditionLock()
+    /// When the loop thread last came round (monotonic nanoseconds; 0 before it starts).
+    let heartbeat = Atomic<UInt64>(0)
     /// What was wrong with the stored state at start (and what was done instead), for
     /// `services` and the login banner.
     public let dataProblems = Mutex<[String]>([])
@@ -213,23 +215,6 @@ public final class AgentRuntime: @unchecked Sendable {
         }
     }
 
-    /// Whether the loop thread (and so the supervisor) answers a no-op within `timeout`;
-    /// never blocks longer, even when the loop is stuck or stopped.
-    public func isResponsive(withinNanoseconds timeout: UInt64) -> Bool {
-        let box = ResultBox<Bool>()
-        post(.control {
-            box.done.withLock {
-                box.result = true
-                box.done.broadcast()
-            }
-        })
-        let deadline = monotonicNanoseconds() + timeout
-        return box.done.withLock { () -> Bool in
-            while box.result == nil, monotonicNanoseconds() < deadline { box.done.wait(untilMonotonicNanoseconds: deadline) }
-            return box.result ?? false
-        }
-    }
-
     private func runLoop() {
         while true {
             let deadline = nextDeadline()
@@ -249,9 +234,27 @@ public final class AgentRuntime: @unchecked Sendable {
                 }
                 return
             }
-            for job in batch { handle(job) }
+            beat()
+            for job in batch {
+                handle(job)
+                beat()
+            }
             fireTimers()
+            beat()
         }
+    }
+
+    /// The loop thread was here now: what the watchdog's feeder checks (`isLive`).
+    private func beat() {
+        heartbeat.store(monotonicNanoseconds(), ordering: .releasing)
+    }
+
+    /// Whether the loop has come round within `stallNanoseconds`: it wakes at least every
+    /// 100 ms, and no event may hold it past its service's budget, so a loop that has not
+    /// beaten for seconds is stuck. Never blocks (the watchdog's feeder asks it).
+    public func isLive(stallNanoseconds: UInt64 = 2_000_000_000) -> Bool {
+        let last = heartbeat.load(ordering: .acquiring)
+        return last != 0 && monotonicNanoseconds() &- last < stallNanoseconds && mailbox.withLock { running }
     }
 
     private func nextDeadline() -> UInt64 {
@@ -302,9 +305,18 @@ public final class AgentRuntime: @unchecked Sendable {
     /// Calls into the service's module; a crash goes to probation rollback or supervision.
     func deliver(_ service: Service, event: String = "tick", _ body: (ModuleInstance) throws -> Void) {
         guard let instance = service.instance else { return }
+        let started = monotonicNanoseconds()
         do {
             try body(instance)
             updateTimer(service)
+            if let share = service.loopShare.add(busy: monotonicNanoseconds() - started, at: started) {
+                // Each event within its budget, but together holding the loop from the others.
+                crashed(
+                    service,
+                    ServiceCrash(
+                        module: instance.manifest.name, version: instance.manifest.version.description, event: event,
+                        kind: .outOfFuel, reason: share))
+            }
         } catch let crash as ServiceCrash {
             crashed(service, crash)
         } catch {
@@ -582,6 +594,7 @@ public final class AgentRuntime: @unchecked Sendable {
 
     private func wire(_ service: Service, _ resources: ServiceResources) {
         let name = service.name
+        resources.eventBudgetNanoseconds = service.config.eventBudgetNanoseconds
         resources.onLog = { [weak self] level, message in
             self?.note(["debug", "info", "warning", "error"][level.rawValue], message, service: name)
         }

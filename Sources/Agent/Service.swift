@@ -23,6 +23,8 @@ final class Service {
     var restarts = 0
     var lastCrash: String?
     var edgeLatency = EdgeLatency()
+    /// The loop time its events took lately.
+    var loopShare = LoopShare()
     /// A fresh, unbound instance of the current module version, for the next restart.
     var standby: ModuleInstance?
     /// Set while the standby worker instantiates one for this service.

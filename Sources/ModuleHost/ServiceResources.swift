@@ -38,6 +38,10 @@ public final class ServiceResources {
     public var onReply: ([UInt8]) -> Void = { _ in }
     /// The bytes of the last `state_put` (during a snapshot).
     public var lastState: [UInt8]?
+    /// How long one event (a tick, an edge, a call, init…) may take: its fuel is sized to
+    /// it on this machine, and a host call after it is refused. Set per service by the config.
+    public var eventBudgetNanoseconds: UInt64 = ServiceResources.defaultEventBudgetNanoseconds
+    public static let defaultEventBudgetNanoseconds: UInt64 = 100_000_000
     /// The size of a state `state_put` refused as larger than `stateLimit`.
     public var refusedStateBytes: Int?
 

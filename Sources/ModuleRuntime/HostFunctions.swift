@@ -12,6 +12,9 @@ enum HostFunctions {
             store: store, parameters: function.parameters.map(\.wasmType), results: function.results.map(\.wasmType)
         ) { caller, arguments in
             guard let resources = binding.resources else { throw UnboundInstance(function: function.name) }
+            if binding.deadline != .max, ResourceBinding.now() > binding.deadline {
+                throw ResourceBinding.OverBudget(budgetNanoseconds: resources.eventBudgetNanoseconds)
+            }
             return try call(function.name, caller: caller, arguments, resources)
         }
     }

@@ -54,7 +54,7 @@ public final class ModuleInstance {
             imports.define(module: ModuleABI.importModule, name: function.name, HostFunctions.make(function, store: store, binding: binding))
         }
         do {
-            store.fuel = Fuel(remaining: engine.limits.fuelPerEvent)
+            store.fuel = Fuel(remaining: engine.fuel(forNanoseconds: binding.resources?.eventBudgetNanoseconds ?? ServiceResources.defaultEventBudgetNanoseconds))
             instance = try artifact.module.instantiate(store: store, imports: imports)
         } catch {
             throw ModuleRefusal("\(name) cannot be instantiated: \(ModuleInstance.reason(error))")
@@ -181,10 +181,16 @@ public final class ModuleInstance {
         guard let export = exports[function.name] ?? instance.exports[function: function.name] else {
             throw fail(event, .failed, "no export \(function.name)")
         }
-        // A fresh budget per event: a loop is stopped, a busy but finite event is not.
-        store.fuel = Fuel(remaining: engine.limits.fuelPerEvent)
+        // A fresh budget per event, sized in time: a loop, or an event that takes longer
+        // than its service may hold the agent, is stopped.
+        let budget = binding.resources?.eventBudgetNanoseconds ?? ServiceResources.defaultEventBudgetNanoseconds
+        store.fuel = Fuel(remaining: engine.fuel(forNanoseconds: budget))
+        binding.deadline = ResourceBinding.now() + budget
+        defer { binding.deadline = .max }
         do {
             return try export.invoke(arguments)
+        } catch let over as ResourceBinding.OverBudget {
+            throw fail(event, .outOfFuel, "over its \(over.budgetNanoseconds / 1_000_000) ms budget (in host calls)")
         } catch {
             let reason = ModuleInstance.reason(error)
             throw fail(event, reason == "out of fuel" ? .outOfFuel : .trap, reason)

@@ -1,11 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ModuleHost
 
 /// Where an instance's host calls go: a warm standby is instantiated before it has a
 /// service's resources and is bound to them when it takes over.
 final class ResourceBinding {
     var resources: ServiceResources?
+    /// When the event in progress must end (monotonic nanoseconds), checked at every host
+    /// call: fuel bounds the guest's own instructions, this bounds time spent in the host.
+    var deadline: UInt64 = .max
 
     init(_ resources: ServiceResources?) {
         self.resources = resources
+    }
+
+    /// Thrown by a host call made after the event's deadline.
+    struct OverBudget: Error {
+        let budgetNanoseconds: UInt64
+    }
+
+    static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

@@ -159,9 +159,9 @@ struct AgentCommand: ParsableCommand {
             let path = device.hasPrefix("/") ? device : store.root + "/" + device
             if simulate, !FileSystem.exists(path) { _ = try? FileSystem.writeAtomically([], to: path) }
             do {
-                // Fed only while the agent's loop (its supervisor) answers within a second.
+                // Fed only while the agent's loop (its supervisor) comes round: a stuck loop stops the feed.
                 agent.watchdog = try Watchdog(device: path, intervalSeconds: 1) { [weak agent] in
-                    agent?.isResponsive(withinNanoseconds: 1_000_000_000) ?? false
+                    agent?.isLive() ?? false
                 }
             } catch {
                 Terminal.writeError("midflightd: \(error)")

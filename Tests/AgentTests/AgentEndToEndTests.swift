@@ -13,7 +13,7 @@ enum FixtureModules {
     static let built: [String: Result<String, ModuleBuilder.Failure>] = {
         var results: [String: Result<String, ModuleBuilder.Failure>] = [:]
         let benchmarkModules = "Sources/midflight-benchmarks/SwapModules/"
-        for name in ["pulse-counter-v2", "pulse-counter-v3", "pulse-counter-crashy", "pulse-counter-fragile", "counter-v1", "counter-v2"] {
+        for name in ["pulse-counter-v2", "pulse-counter-v3", "pulse-counter-crashy", "pulse-counter-fragile", "pulse-counter-hog", "counter-v1", "counter-v2"] {
             results[name] = Result { () throws(ModuleBuilder.Failure) -> String in
                 let folder = name.hasPrefix("counter-") ? benchmarkModules : "Tests/AgentTests/Fixtures/"
                 let source = ConsoleSession.repository.appendingPathComponent(folder + name).path
@@ -197,6 +197,24 @@ enum FixtureModules {
         #expect(lines.contains { $0.hasPrefix("rtc") && $0.contains("running") })
         #expect(lines.contains { $0.hasPrefix("fan") && $0.contains("running") })
         #expect(session.run("status flow", until: "last crash").contains("last crash: pulse-counter 1.3.0 crashed in init: unreachable"))
+    }
+
+    @Test func aServiceThatNeverEndsAnEventIsFailedAndTheOthersKeepTheirTime() throws {
+        let hog = try FixtureModules.path("pulse-counter-hog")
+        let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
+        defer { session.finish() }
+        _ = session.run("services", until: "fan")
+        #expect(session.run("module load pulse-counter \(hog)", until: "migrated").contains("1.0.0 → 1.4.0"), "\(session.stdout)")
+        // Each tick is stopped at its budget; init at every restart too, until the intensity gives up.
+        #expect(session.waitFor("service failed", in: \.stderr, timeout: 30) != nil, "\(session.stderr.suffix(3000))")
+        let services = session.run("services", until: "fan")
+        let lines = services.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("flow") && $0.contains("failed") }, "\(services)")
+        #expect(lines.contains { $0.hasPrefix("rtc") && $0.contains("running") })
+        #expect(session.run("status flow", until: "last crash").contains("last crash: pulse-counter 1.4.0 crashed in init: out of fuel"))
+        // The console answered throughout, and the watchdog was fed at every interval.
+        let watchdog = session.run("watchdog", until: "missed")
+        #expect(watchdog.contains(" times while the agent answered, 0 missed"), "\(watchdog)")
     }
 
     @Test func sigtermStopsTheAgentCleanly() throws {

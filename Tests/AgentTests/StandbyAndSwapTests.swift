@@ -40,6 +40,18 @@ import Testing
         return Fixture(runtime: runtime, board: board, folder: folder)
     }
 
+    @Test func theLoopIsLiveUntilSomethingHoldsIt() throws {
+        let fixture = try agent()
+        defer { fixture.runtime.shutdown() }
+        #expect(eventually { fixture.runtime.isLive() })
+        // Something holds the loop thread (nothing a module can do, with its budget): the
+        // watchdog's feeder sees it within the stall limit, without waiting on the loop.
+        let held = Thread { fixture.runtime.perform { _ in Thread.sleep(forTimeInterval: 1.5) } }
+        held.start()
+        #expect(eventually { !fixture.runtime.isLive(stallNanoseconds: 500_000_000) })
+        #expect(eventually { fixture.runtime.isLive(stallNanoseconds: 500_000_000) })
+    }
+
     func summary(_ runtime: AgentRuntime, _ name: String) -> ServiceSummary? {
         runtime.perform { try? $0.serviceSummary(name) }
     }

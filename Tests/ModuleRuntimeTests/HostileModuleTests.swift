@@ -48,6 +48,64 @@ import Testing
         #expect(crash.reason == "out of fuel")
     }
 
+    /// An instance of `bytes` whose events may take `milliseconds`.
+    func instance(_ bytes: [UInt8], budgetMilliseconds milliseconds: UInt64) throws -> ModuleInstance {
+        let board = runtimeBoard()
+        let artifact = try ModuleArtifact(bytes: bytes, source: "test", engine: engine)
+        let resources = try ServiceResources(
+            serviceName: "test", manifest: artifact.manifest, grants: ServiceGrants(), parameters: [], backend: board,
+            time: SimulatedSystemTime(clock: board.clock))
+        resources.eventBudgetNanoseconds = milliseconds * 1_000_000
+        return try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
+    }
+
+    @Test func theBudgetIsMeasuredOnThisMachine() {
+        let measured = ModuleEngine.measureFuelPerMillisecond()
+        #expect(measured != nil)
+        #expect(engine.fuel(forNanoseconds: 5_000_000) < engine.fuel(forNanoseconds: 50_000_000))
+        #expect(engine.fuel(forNanoseconds: 3_600_000_000_000) == engine.limits.fuelPerEvent, "never above the ceiling")
+    }
+
+    @Test func aFiniteButLongEventIsStoppedAtItsTimeBudget() throws {
+        // About 10^9 instructions: finite, but far longer than 5 ms.
+        let bytes = try watModule(overrides: [
+            "mf_tick": """
+            (func (export "mf_tick") (result i32) (local $n i32)
+              (local.set $n (i32.const 300000000))
+              (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+              (i32.const 0))
+            """
+        ])
+        let hog = try instance(bytes, budgetMilliseconds: 5)
+        do {
+            try hog.tick()
+            Issue.record("a 10^9-instruction tick ran to its end within a 5 ms budget")
+        } catch {
+            #expect(error.kind == .outOfFuel)
+        }
+    }
+
+    @Test func timeInHostCallsCountsTowardTheBudget() throws {
+        // Cheap in fuel, costly in the host: logging in a loop.
+        let bytes = try watModule(
+            imports: #"(import "midflight" "log" (func $log (param i32 i32 i32)))"#,
+            overrides: [
+                "mf_tick": """
+                (func (export "mf_tick") (result i32)
+                  (loop $l (call $log (i32.const 1) (i32.const 0) (i32.const 400)) (br $l))
+                  (i32.const 0))
+                """
+            ])
+        let hog = try instance(bytes, budgetMilliseconds: 5)
+        do {
+            try hog.tick()
+            Issue.record("an endless loop of host calls ended")
+        } catch {
+            #expect(error.kind == .outOfFuel)
+            #expect(error.reason == "over its 5 ms budget (in host calls)" || error.reason == "out of fuel", "\(error.reason)")
+        }
+    }
+
     @Test func endlessRecursionExhaustsTheStack() throws {
         let bytes = try watModule(
             overrides: ["mf_tick": "(func $t (export \"mf_tick\") (result i32) (call $t))"])
