@@ -218,6 +218,23 @@ public final class FirmwareManager: @unchecked Sendable {
         guard lock.withLock({ installLock < 0 }) else { throw FirmwareRefusal("a firmware install is running; wait for it") }
         let variables = try environment()
         let other = runningSlot.other
+        if BootVariables.slot(variables) == other, BootVariables.state(of: other, in: variables) == .trial {
+            // An install waiting for its reboot: cancelled; this slot boots next, the other is bad.
+            let version = variables[other.versionVariable] ?? "?"
+            try journalLock.withLock { () throws(FirmwareRefusal) in
+                var journal = Self.loadJournal(journalPath, log: log, clock: clock)
+                journal.pending = nil
+                journal.trialFailure = nil
+                journal.last = .init(result: .reverted, slot: other, version: version, reason: "install cancelled before its reboot (fw revert)")
+                try journal.save(journalPath)
+            }
+            try store([
+                (BootVariables.bootSlot, runningSlot.rawValue), (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0"),
+                (other.stateVariable, SlotState.bad.rawValue),
+            ])
+            log.add("warning", "firmware: install of \(version) in slot \(other) cancelled; slot \(runningSlot) boots next", service: nil, at: clock())
+            return runningSlot
+        }
         guard BootVariables.state(of: other, in: variables) == .good else {
             throw FirmwareRefusal("slot \(other) holds no validated firmware (\(variables[other.stateVariable] ?? "empty")); nothing to revert to")
         }

@@ -52,6 +52,27 @@ import Testing
         #expect(try layout.environment.variables()["slot_b_state"] == "bad")
     }
 
+    @Test func revertCancelsAnInstallWaitingForItsReboot() throws {
+        let (folder, layout) = try board()
+        let manager = try manager(folder, layout)
+        // What a committed install leaves: B on trial, booting next.
+        try layout.environment.store([
+            ("boot_slot", "b"), ("slot_b_state", "trial"), ("slot_b_version", "1.1.0"), ("upgrade_available", "1"), ("bootcount", "0"),
+        ])
+        #expect(try manager.status().pendingReboot)
+        #expect(try manager.revert() == .a)
+        let variables = try layout.environment.variables()
+        #expect(variables["boot_slot"] == "a" && variables["upgrade_available"] == "0" && variables["slot_b_state"] == "bad")
+        let status = try manager.status()
+        #expect(!status.pendingReboot)
+        #expect(status.lastOutcome == "reverted from slot B (1.1.0): install cancelled before its reboot (fw revert)")
+        // The next boot runs A with nothing to report again, and a new install is allowed.
+        let afterReboot = try self.manager(folder, layout)
+        #expect(try afterReboot.status().lastOutcome == status.lastOutcome)
+        let installer = try afterReboot.beginInstall()
+        afterReboot.endInstall(installer)
+    }
+
     @Test func aRevertBelowTheSecurityFloorIsRefused() throws {
         let (folder, layout) = try board()
         try layout.environment.store([
