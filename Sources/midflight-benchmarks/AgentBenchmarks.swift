@@ -27,6 +27,7 @@ struct AgentBenchmarks {
         mkdir(scratch + "/swap", 0o755)
         v1 = try FileSystem.read(try builder.build(sources + "/counter-v1", output: scratch + "/modules/bench-counter-1.0.0.wasm").path)
         v2 = try FileSystem.read(try builder.build(sources + "/counter-v2", output: scratch + "/swap/bench-counter-2.0.0.wasm").path)
+        _ = try builder.build(sources + "/hog", output: scratch + "/modules/bench-hog-1.0.0.wasm")
     }
 
     /// A simulated board with `count` idle input lines c0…c(count-1) on gpiochip0, and a DS3231.
@@ -78,6 +79,7 @@ struct AgentBenchmarks {
         try restart(&figures, standby: true)
         try restart(&figures, standby: false)
         try calls(&figures)
+        try hostileNeighbour(&figures)
         try startAndFootprint(&figures)
         try soak(&figures)
     }
@@ -180,6 +182,43 @@ struct AgentBenchmarks {
             guard reply?.count == 8 else { throw BenchmarkFailure("no reply") }
         }
         figures.add("call_loop", "call round trip through the agent loop", samples)
+    }
+
+    /// The worst a hostile service does to a well-behaved one: call round trips to `c0`
+    /// while `hog` ticks every millisecond and each tick runs until its budget stops it
+    /// (then it crashes, restarts at once and does it again), for two seconds; with the
+    /// default 100 ms budget and with `eventBudgetMs` 10.
+    func hostileNeighbour(_ figures: inout Figures) throws {
+        for budget in [100, 10] {
+            let board = Self.board(lines: 8)
+            let data = scratch + "/data-hostile-\(budget)"
+            FileSystem.removeTree(data)
+            let json = """
+                { "board": "bench", "modules": ["\(scratch)/modules"],
+                  "services": { "c0": { "module": "bench-counter", "gpio": ["gpiochip0:c0"] },
+                                "hog": { "module": "bench-hog", "eventBudgetMs": \(budget) } },
+                  "supervisor": { "strategy": "one_for_one", "intensity": 100000, "periodSeconds": 1, "backoffMilliseconds": 0,
+                                  "children": ["c0", "hog"] } }
+                """
+            let runtime = AgentRuntime(
+                config: try AgentConfig.parse(Array(json.utf8), file: scratch + "/agent-hostile.json"), backend: board,
+                time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: data),
+                log: LogBook(echo: { _ in }))
+            runtime.start()
+            defer { runtime.shutdown() }
+            var samples: [UInt64] = []
+            let end = Benchmarks.now() + 2_000_000_000
+            while Benchmarks.now() < end {
+                let start = Benchmarks.now()
+                let reply = runtime.perform { runtime in try? runtime.call("c0", request: [0]) }
+                samples.append(Benchmarks.now() - start)
+                guard reply?.count == 8 else { throw BenchmarkFailure("no reply from c0 beside the hog") }
+            }
+            let restarts = runtime.perform { (try? $0.serviceSummary("hog"))?.restarts ?? 0 }
+            guard restarts > 0 else { throw BenchmarkFailure("the hog was never stopped") }
+            figures.add(
+                "hostile_call_\(budget)", "call round trip beside a hostile service (budget \(budget) ms, \(restarts) stops)", samples)
+        }
     }
 
     /// Start → all running for 100 services (in process); then the daemon's RSS idle with

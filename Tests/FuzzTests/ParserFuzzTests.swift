@@ -196,6 +196,30 @@ import Testing
         }
     }
 
+    /// Boot environment copies: one mutated beside an intact one, then mended and read. The
+    /// mend reads CRCs and flags itself; libubootenv reads the rest.
+    @Test func bootEnvironmentCopies() throws {
+        let folder = NSTemporaryDirectory() + "midflight-fuzz-env-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let config = try EnvironmentImage.createFileBacked(in: folder, size: 0x4000, initial: BootVariables.factory(version: "1.0.0"))
+        let intact = try Self.seeds("env").first { $0.count == 0x4000 }!
+        var which = Mutator(seed: Self.seed ^ 11)
+        try Self.fuzz("env", salt: 12, budget: Self.iterations / 8) { bytes in
+            let damaged = which.below(2)
+            for (index, name) in ["uboot.env", "uboot-redund.env"].enumerated() {
+                _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(index == damaged ? bytes : intact))
+            }
+            let environment = UBootEnvironment(configPath: config)
+            do {
+                _ = try environment.repair()
+                #expect(try environment.variables()["boot_slot"] != nil, "the intact copy is read")
+            } catch {
+                #expect(error is BootEnvironmentError, "\(error)")
+            }
+        }
+    }
+
     /// Writes the generated seeds (signed bundles, a journal, an archive) into the corpus:
     /// `MIDFLIGHT_FUZZ_WRITE_CORPUS=1 swift test --filter writeGeneratedSeeds`.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["MIDFLIGHT_FUZZ_WRITE_CORPUS"] == "1"))
@@ -222,6 +246,7 @@ import Testing
         let journal = FirmwareJournal(
             pending: .init(slot: .b, version: "1.1.0"), trialFailure: "rtc unhealthy",
             last: .init(result: .reverted, slot: .a, version: "1.0.0", reason: "the bootloader fell back"))
+        try write(try EnvironmentImage.make(BootVariables.factory(version: "1.0.0"), size: 0x4000, redundant: true, flags: 1), "env/uboot.env")
         try journal.save(folder + "/journal.json")
         try write(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/journal.json"))), "journal/journal.json")
     }
