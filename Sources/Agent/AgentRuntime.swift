@@ -119,6 +119,10 @@ public final class AgentRuntime: @unchecked Sendable {
         guard starting else { return }
         spawnThread { [self] in runLoop() }
         _ = performIfRunning { runtime in
+            if let problem = runtime.store.spaceProblem() {
+                runtime.note("error", problem)
+                runtime.dataProblems.withLock { $0.append(problem) }
+            }
             for name in runtime.config.serviceOrder {
                 if let problem = runtime.store.checkParameters(of: name) {
                     runtime.note("error", problem, service: name)

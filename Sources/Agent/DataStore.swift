@@ -41,6 +41,21 @@ public final class DataStore: @unchecked Sendable {
         return removed
     }
 
+    /// Says so when the data partition cannot take changes (read-only, or under 64 KiB
+    /// free): the services run, but parameters, pushed modules and firmware records would
+    /// not be stored.
+    public func spaceProblem() -> String? {
+        var info = statvfs()
+        guard statvfs(root, &info) == 0 else { return nil }
+        if info.f_flag & UInt(ST_RDONLY) != 0 {
+            return "the data partition (\(root)) is read-only: changes will not be stored"
+        }
+        let free = UInt64(info.f_bavail) * UInt64(info.f_frsize)
+        guard free < 64 << 10 else { return nil }
+        return "the data partition (\(root)) is full (\(free / 1024) KiB free): services run, but changes "
+            + "(parameters, pushed modules, firmware records) will not be stored until space is freed"
+    }
+
     static func makeDirectory(_ path: String) throws(Failure) {
         if mkdir(path, 0o755) != 0, errno != EEXIST {
             throw Failure(description: "cannot create \(path): \(String(cString: strerror(errno)))")

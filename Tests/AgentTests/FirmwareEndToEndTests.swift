@@ -142,6 +142,42 @@ import Testing
         #expect(session.stderr.dropFirst(offset).components(separatedBy: "midflightd: boot failed").count - 1 == 1)
     }
 
+    /// Whether this machine lets the tests mount a small tmpfs (root, with the capability):
+    /// the only honest way to fill a data partition.
+    static let canMountTmpfs: Bool = {
+        guard getuid() == 0 else { return false }
+        let probe = NSTemporaryDirectory() + "midflight-mount-probe-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: probe, withIntermediateDirectories: true)
+        guard (try? run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", probe]))?.status == 0 else { return false }
+        _ = try? run(["umount", probe])
+        return true
+    }()
+
+    @Test(.enabled(if: canMountTmpfs, "needs root to mount a tmpfs"))
+    func aFullDataPartitionStillBootsAndRunsTheServicesSayingWhy() throws {
+        let (good, _) = try bundles()
+        let mount = folder + "/small"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        #expect(try run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mount]).status == 0)
+        defer { _ = try? run(["umount", "-l", mount]) }
+        let data = mount + "/data"
+        let session = try ConsoleSession(arguments: ["--simulate", "--no-ssh", "--data-dir", data, "--trusted-keys", folder + "/trusted"])
+        defer { session.finish() }
+        #expect(session.run("fw install \(good) --reboot", until: "installed").contains("installed in slot B"))
+        #expect(session.waitFor("firmware: slot B (1.1.0) validated", in: \.stderr, timeout: 30) != nil, "\(session.stderr.suffix(2000))")
+        // The partition fills up; the board restarts.
+        _ = try run(["dd", "if=/dev/zero", "of=\(mount)/filler", "bs=1M", "count=100"])
+        let offset = session.stderr.count
+        session.send("reboot")
+        #expect(session.waitFor("the root filesystem unpacked before (the data partition is full", in: \.stderr, after: offset, timeout: 30) != nil,
+                "\(session.stderr.dropFirst(offset))")
+        let services = session.run("services", until: "stored state")
+        #expect(services.contains("flow     pulse-counter  1.0.0    running"), "\(services)")
+        #expect(services.contains("stored state: the data partition (\(data)) is full"))
+        #expect(session.run("set fan.threshold 22", until: "error").contains("No space left on device"))
+        #expect(session.run("fw status", until: "bootcount").contains("slot B: 1.1.0, validated"))
+    }
+
     @Test func fwPushStreamsOverTheRealSSHWithProgress() throws {
         let (good, _) = try bundles()
         let sshKey = folder + "/client"
