@@ -17,7 +17,7 @@ public struct AgentConfig: Sendable {
         /// Keep a second, compiled instance ready, so a restart after a crash is a bind and
         /// an init instead of an instantiation (a few hundred KiB of RAM for microseconds).
         public let standby: Bool
-        /// How long one event of this service may take (`eventBudgetMs`, default 100 ms).
+        /// How long one event of this service may take (`eventBudgetMs`, 1–400, default 100 ms).
         public var eventBudgetNanoseconds: UInt64 = ServiceResources.defaultEventBudgetNanoseconds
     }
 
@@ -166,7 +166,8 @@ public struct AgentConfig: Sendable {
             name: name, module: module,
             grants: ServiceGrants(i2c: i2c, gpio: gpio, clockSet: try reader.optional("clockSet")?.bool() ?? false),
             inputs: inputs, parameters: parameters, restart: restart, standby: try reader.optional("standby")?.bool() ?? false)
-        if let budget = try reader.optional("eventBudgetMs")?.integer(in: 1...10_000) {
+        // Below the loop share (500 ms a second) and the watchdog's stall limit (2 s).
+        if let budget = try reader.optional("eventBudgetMs")?.integer(in: 1...400) {
             service.eventBudgetNanoseconds = UInt64(budget) * 1_000_000
         }
         return service

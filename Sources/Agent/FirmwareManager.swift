@@ -67,11 +67,13 @@ public final class FirmwareManager: @unchecked Sendable {
     private var gateNote: String?
     private var watching = false
 
-    /// Reads the environment and journal at boot: detects and records a revert, and
-    /// clears an install the bootloader already fell back from.
+    /// Reads the environment and journal at boot: mends a damaged environment copy (when
+    /// `mendsEnvironment`), detects and records a revert, and clears an install the
+    /// bootloader already fell back from.
     public init(
         board: String, layout: FirmwareLayout, runningSlot: FirmwareSlot, settings: Settings, dataDirectory: String,
-        trusted: TrustStore, log: LogBook, clock: @escaping @Sendable () -> UInt64 = { monotonicNanoseconds() }
+        trusted: TrustStore, log: LogBook, clock: @escaping @Sendable () -> UInt64 = { monotonicNanoseconds() },
+        mendsEnvironment: Bool = true
     ) throws(FirmwareRefusal) {
         self.clock = clock
         self.board = board
@@ -81,10 +83,13 @@ public final class FirmwareManager: @unchecked Sendable {
         journalPath = dataDirectory + "/firmware.json"
         self.trusted = trusted
         self.log = log
-        do {
-            for note in try layout.environment.repair() { log.add("error", note, service: nil, at: clock()) }
-        } catch {
-            throw FirmwareRefusal(error.description)
+        // Only the agent mends (`midflightd install` beside it must not race its stores).
+        if mendsEnvironment {
+            do {
+                for note in try layout.environment.repair() { log.add("error", note, service: nil, at: clock()) }
+            } catch {
+                throw FirmwareRefusal(error.description)
+            }
         }
         var variables = try environment()
         if variables[BootVariables.bootSlot] == nil {
@@ -123,7 +128,7 @@ public final class FirmwareManager: @unchecked Sendable {
                 // A validated slot that stopped booting (damaged, or its kernel panics): the
                 // bootloader gave up on it; it stays bad until something is installed there.
                 let version = variables[from.versionVariable] ?? "?"
-                let limit = Int(variables[BootVariables.bootLimit] ?? "") ?? 1
+                let limit = min(max(Int(variables[BootVariables.bootLimit] ?? "") ?? 1, 0), 1_000_000)
                 let reason = journal.trialFailure ?? "it failed to boot \(limit + 1) times in a row (bootcount past bootlimit)"
                 journal.last = .init(result: .reverted, slot: from, version: version, reason: reason)
                 journal.trialFailure = nil

@@ -33,8 +33,9 @@ public final class LogBook: Sendable {
     public static let perSource = 250
     /// The longest message kept, in UTF-8 bytes, after escaping.
     public static let maximumMessageBytes = 512
-    /// Lines per second a source may log on average, and the burst it may log at once.
+    /// Lines per second a source may log on average.
     public static let linesPerSecond: UInt64 = 50
+    /// Lines a source may log at once, before the rate applies.
     public static let burst: UInt64 = 200
 
     private struct Source {
@@ -52,9 +53,12 @@ public final class LogBook: Sendable {
 
     private let state = Mutex(State())
     private let echo: @Sendable (String) -> Void
+    /// The clock of the rate limit (monotonic nanoseconds); tests give their own.
+    private let clock: @Sendable () -> UInt64
 
-    public init(echo: @escaping @Sendable (String) -> Void) {
+    public init(echo: @escaping @Sendable (String) -> Void, clock: @escaping @Sendable () -> UInt64 = { LogBook.monotonicNow() }) {
         self.echo = echo
+        self.clock = clock
     }
 
     /// Adds a line stamped now (the monotonic clock), for callers without the agent's clock.
@@ -64,11 +68,12 @@ public final class LogBook: Sendable {
 
     public func add(_ level: String, _ message: String, service: String? = nil, at time: UInt64) {
         let clean = Self.oneLine(message)
-        let now = Self.monotonicNow()
         let added = state.withLock { state -> [Entry] in
+            // Read under the lock: the refill time only moves forward.
+            let now = clock()
             let key = service ?? ""
             var source = state.sources[key] ?? Source(refilledAt: now)
-            let elapsed = now &- source.refilledAt
+            let elapsed = now > source.refilledAt ? now - source.refilledAt : 0
             source.tokens = min(Self.burst * 1000, source.tokens + elapsed / 1_000_000 * Self.linesPerSecond)
             source.refilledAt = now - elapsed % 1_000_000
             var added: [Entry] = []
@@ -147,7 +152,7 @@ public final class LogBook: Sendable {
         return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
-    static func monotonicNow() -> UInt64 {
+    public static func monotonicNow() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)

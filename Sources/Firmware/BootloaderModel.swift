@@ -19,10 +19,11 @@ public enum BootloaderModel {
         var slot = BootVariables.slot(variables)
         var changes: [String: String] = [:]
         var fellBack = false
-        let count = (Int(variables[BootVariables.bootCount] ?? "") ?? 0) + 1
-        let limit = Int(variables[BootVariables.bootLimit] ?? "") ?? 1
+        // Clamped: a garbled or huge count must not trap the bootloader model.
+        let count = min(max(Int(variables[BootVariables.bootCount] ?? "") ?? 0, 0), 1_000_000) + 1
+        let limit = min(max(Int(variables[BootVariables.bootLimit] ?? "") ?? 1, 0), 1_000_000)
         let onTrial = variables[BootVariables.upgradeAvailable] == "1"
-        if count > limit, onTrial || BootVariables.state(of: slot.other, in: variables) != .bad {
+        if count > limit, onTrial || Self.mayFallBack(to: slot.other, in: variables) {
             changes[BootVariables.fallbackFrom] = slot.rawValue
             slot = slot.other
             changes[BootVariables.bootSlot] = slot.rawValue
@@ -38,5 +39,14 @@ public enum BootloaderModel {
             fellBack = true
         }
         return Boot(slot: slot, changes: changes, fellBack: fellBack)
+    }
+
+    /// Whether a validated slot that keeps failing may be left for `slot`: it is not bad,
+    /// and its security version is not below the board's floor (anti-rollback holds for
+    /// damage too: a board never falls back to firmware it has sworn off).
+    static func mayFallBack(to slot: FirmwareSlot, in variables: [String: String]) -> Bool {
+        let floor = Int(variables[BootVariables.securityVersion] ?? "") ?? 0
+        let security = Int(variables[FirmwareInstaller.securityVariable(slot)] ?? "") ?? 0
+        return BootVariables.state(of: slot, in: variables) != .bad && security >= floor
     }
 }

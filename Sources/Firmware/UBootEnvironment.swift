@@ -51,6 +51,8 @@ public struct UBootEnvironment: Sendable {
     /// One redundant copy as it is on its device.
     enum CopyCondition: Equatable {
         case missing
+        /// It could not be read (permissions, I/O): nothing is known, nothing is rewritten.
+        case unreadable
         case short(Int)
         case badChecksum
         case valid(flags: UInt8)
@@ -66,12 +68,13 @@ public struct UBootEnvironment: Sendable {
         let copies = Self.copies(in: String(decoding: (try? FileSystem.read(configPath, limit: 64 << 10)) ?? [], as: UTF8.self))
         guard copies.count == 2, copies.allSatisfy({ Self.isPlainFile($0.path) }) else { return [] }
         let images = copies.map { Self.image(of: $0) }
-        let conditions = images.map { Self.condition(of: $0.bytes, size: $0.size) }
+        let conditions = images.map(\.condition)
         var notes: [String] = []
         for (index, condition) in conditions.enumerated() {
             let other = 1 - index
             guard case .valid(let flags) = conditions[other], var image = images[other].bytes else { continue }
             if case .valid = condition { continue }
+            if condition == .unreadable { continue }
             image[4] = flags &- 1
             let copy = copies[index]
             let fd = Glibc.open(copy.path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
@@ -102,7 +105,8 @@ public struct UBootEnvironment: Sendable {
     static func copies(in config: String) -> [Copy] {
         config.split(separator: "\n").compactMap { line -> Copy? in
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 3, !fields[0].hasPrefix("#"), let offset = number(fields[1]), let size = number(fields[2]), size > 5
+            guard fields.count >= 3, !fields[0].hasPrefix("#"), let offset = number(fields[1]), let size = number(fields[2]),
+                offset >= 0, offset <= 1 << 40, size > 5, size <= 1 << 24
             else { return nil }
             return Copy(path: String(fields[0]), offset: offset, size: size)
         }
@@ -117,15 +121,26 @@ public struct UBootEnvironment: Sendable {
         return stat(path, &info) != 0 ? errno == ENOENT : (info.st_mode & S_IFMT) == S_IFREG
     }
 
-    private static func image(of copy: Copy) -> (bytes: [UInt8]?, size: Int) {
-        guard FileSystem.exists(copy.path), let file = try? FileSystem.read(copy.path, limit: copy.offset + copy.size + (1 << 20))
-        else { return (nil, copy.size) }
-        guard file.count >= copy.offset else { return ([], copy.size) }
-        return (Array(file[copy.offset..<min(file.count, copy.offset + copy.size)]), copy.size)
+    /// One copy's bytes (exactly its size at its offset, as libubootenv reads them) and
+    /// what they amount to.
+    private static func image(of copy: Copy) -> (bytes: [UInt8]?, condition: CopyCondition) {
+        let fd = Glibc.open(copy.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return (nil, errno == ENOENT ? .missing : .unreadable) }
+        defer { Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: copy.size)
+        var done = 0
+        while done < copy.size {
+            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, copy.size - done, off_t(copy.offset + done)) }
+            if got < 0, errno == EINTR { continue }
+            guard got >= 0 else { return (nil, .unreadable) }
+            if got == 0 { break }
+            done += got
+        }
+        let read = Array(bytes.prefix(done))
+        return (read, condition(of: read, size: copy.size))
     }
 
-    static func condition(of bytes: [UInt8]?, size: Int) -> CopyCondition {
-        guard let bytes else { return .missing }
+    static func condition(of bytes: [UInt8], size: Int) -> CopyCondition {
         guard bytes.count == size else { return .short(bytes.count) }
         let stored = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
         guard CRC32.checksum(bytes[5...]) == stored else { return .badChecksum }

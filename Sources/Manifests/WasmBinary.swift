@@ -29,7 +29,9 @@ public enum WasmBinary {
 
     /// A table's limits, in entries.
     public struct TableLimits: Hashable, Sendable {
+        /// Entries at instantiation.
         public let minimum: UInt64
+        /// Entries it may grow to; nil when it declares none.
         public let maximum: UInt64?
 
         public init(minimum: UInt64, maximum: UInt64?) {

@@ -41,6 +41,7 @@ public final class ServiceResources {
     /// How long one event (a tick, an edge, a call, init…) may take: its fuel is sized to
     /// it on this machine, and a host call after it is refused. Set per service by the config.
     public var eventBudgetNanoseconds: UInt64 = ServiceResources.defaultEventBudgetNanoseconds
+    /// The budget of a service whose config says nothing (`eventBudgetMs`): 100 ms.
     public static let defaultEventBudgetNanoseconds: UInt64 = 100_000_000
     /// The size of a state `state_put` refused as larger than `stateLimit`.
     public var refusedStateBytes: Int?

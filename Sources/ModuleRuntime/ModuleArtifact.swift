@@ -49,7 +49,7 @@ public struct ModuleArtifact: Sendable {
         }
         guard maximum <= engine.limits.memoryPages else {
             throw ModuleRefusal(
-                "\(name): memory may grow to \(maximum * 64) KiB, above the \(engine.limits.memoryPages * 64) KiB limit")
+                "\(name): memory may grow to \(maximum) pages of 64 KiB, above the \(engine.limits.memoryPages) pages (\(engine.limits.memoryPages * 64) KiB) limit")
         }
         var entries: UInt64 = 0
         for table in tables {

@@ -9,10 +9,16 @@ import Synchronization
 ///
 /// Refusals are counted, not logged one by one: `refusalSummary` says them in one line.
 public final class ConnectionGate: Sendable {
+    /// The server's limits; the defaults are OpenSSH's `MaxStartups 10:30:100` with a lower
+    /// `full` for a small board, and `PerSourceMaxStartups 4`.
     public struct Limits: Sendable {
+        /// Startups from which new connections are dropped at random.
         public var begin = 10
+        /// The chance of that drop at `begin`, in percent.
         public var rate = 30
+        /// Startups at which every new connection is dropped.
         public var full = 60
+        /// Startups one source address may hold.
         public var perSource = 4
         /// Logged-in sessions at once.
         public var sessions = 8
@@ -44,11 +50,13 @@ public final class ConnectionGate: Sendable {
         }
     }
 
+    /// What this gate applies.
     public let limits: Limits
     private let state = Mutex(State())
     /// A number in 0..<100 for the early drop (fixed in tests).
     private let roll: @Sendable () -> Int
 
+    /// A gate with `limits`; `roll` draws the early drop's number (0..<100).
     public init(limits: Limits = Limits(), roll: @escaping @Sendable () -> Int = { Int.random(in: 0..<100) }) {
         self.limits = limits
         self.roll = roll

@@ -21,13 +21,19 @@ public enum HostKey {
         let publicPath = path + ".pub"
         var damaged: String?
         if FileSystem.exists(path) {
-            let seed = try? FileSystem.read(path, limit: 64)
-            if let seed, seed.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) {
+            // A key that cannot be read now (permissions, I/O) is not damaged: say so, keep it.
+            let seed: [UInt8]
+            do {
+                seed = try FileSystem.read(path, limit: 1 << 20)
+            } catch {
+                throw Failure(description: "cannot read the host key: \(error)")
+            }
+            if seed.count == 32, let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed) {
                 let hostKey = NIOSSHPrivateKey(ed25519Key: key)
                 if !FileSystem.exists(publicPath) { try? writePublic(hostKey, to: publicPath) }
                 return hostKey
             }
-            let was = seed.map { "\($0.count) bytes" } ?? "unreadable"
+            let was = "\(seed.count) bytes"
             let old = (try? FileSystem.read(publicPath, limit: 4096)).flatMap {
                 AuthorizedKeys.fingerprint(openSSH: String(decoding: $0, as: UTF8.self))
             }

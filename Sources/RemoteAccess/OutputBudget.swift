@@ -18,18 +18,28 @@ final class OutputBudget: Sendable {
         self.patienceNanoseconds = patienceNanoseconds
     }
 
+    /// What `reserve` decided.
+    enum Reservation: Equatable {
+        /// Write it.
+        case granted
+        /// The command was stopped (Ctrl-C) while it waited: drop the output, keep the client.
+        case stopped
+        /// The client read nothing for the whole patience (or was dropped already): drop it.
+        case unread
+    }
+
     /// On the command's thread, before writing `count` bytes: waits while the queue is over
-    /// the limit. False when the client is to be dropped (it read nothing for the whole
-    /// patience, or the command was stopped meanwhile).
-    func reserve(_ count: Int, stop: StopFlag) -> Bool {
+    /// the limit.
+    func reserve(_ count: Int, stop: StopFlag) -> Reservation {
         let deadline = monotonicNanoseconds() + patienceNanoseconds
         while queued.load(ordering: .acquiring) > 0, queued.load(ordering: .acquiring) + count > limit {
-            if dropped.load(ordering: .acquiring) || stop.isSet || monotonicNanoseconds() > deadline { return false }
+            if dropped.load(ordering: .acquiring) || monotonicNanoseconds() > deadline { return .unread }
+            if stop.isSet { return .stopped }
             var pause = timespec(tv_sec: 0, tv_nsec: 10_000_000)
             nanosleep(&pause, nil)
         }
         queued.add(count, ordering: .acquiringAndReleasing)
-        return true
+        return .granted
     }
 
     /// SSH took (or gave up on) `count` reserved bytes.

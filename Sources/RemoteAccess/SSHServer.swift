@@ -3,7 +3,6 @@ import Boards
 import NIOCore
 import NIOPosix
 import NIOSSH
-import Synchronization
 
 /// The agent's SSH server (swift-nio-ssh): public-key logins against an authorized_keys
 /// file, sessions for the console, one-shot commands and `module-push`.
@@ -17,6 +16,8 @@ public final class SSHServer: Sendable {
     public let port: Int
     /// Who may connect, and the counts of those who did.
     public let gate: ConnectionGate
+    /// The log source of the server's lines.
+    public static let logSource = "ssh"
     /// Seconds between the lines that sum up refused connections.
     static let summarySeconds: Int64 = 10
 
@@ -32,17 +33,18 @@ public final class SSHServer: Sendable {
             throw Failure(description: "cannot read the authorized keys: \(error)")
         }
         let authorized = AuthorizedKeys(text: text, file: authorizedKeysFile)
-        for problem in authorized.problems { agent.log.add("warning", problem) }
+        // Under a source of their own: strangers' attempts cannot use up the agent's rate.
+        for problem in authorized.problems { agent.log.add("warning", problem, service: SSHServer.logSource) }
         guard !authorized.keys.isEmpty else {
             throw Failure(description: "\(authorizedKeysFile) has no usable key (ssh-ed25519 or ecdsa-sha2-nistp256)")
         }
         let hostKey: NIOSSHPrivateKey
         do {
-            hostKey = try HostKey.loadOrCreate(in: dataDirectory, log: { agent.log.add("error", $0) })
+            hostKey = try HostKey.loadOrCreate(in: dataDirectory, log: { agent.log.add("error", $0, service: SSHServer.logSource) })
         } catch {
             throw Failure(description: error.description)
         }
-        let log: @Sendable (String) -> Void = { message in agent.log.add("warning", message) }
+        let log: @Sendable (String) -> Void = { message in agent.log.add("warning", message, service: SSHServer.logSource) }
         let gate = ConnectionGate(limits: limits)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(SSHServer.summarySeconds)) { _ in
@@ -101,21 +103,5 @@ public final class SSHServer: Sendable {
     public func shutdown() {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
-    }
-}
-
-/// Calls `onFirst` when the client's first bytes (its identification line) arrive.
-final class FirstBytesHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    private var onFirst: (() -> Void)?
-
-    init(_ onFirst: @escaping () -> Void) {
-        self.onFirst = onFirst
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        onFirst?()
-        onFirst = nil
-        context.fireChannelRead(data)
     }
 }

@@ -348,12 +348,18 @@ final class SessionHandler: ChannelInboundHandler {
                 backend: agent.backend, allowsBoardSelection: false,
                 output: { text in
                     let bytes = Array((pty ? (text + "\n").replacingNewlines() : text + "\n").utf8)
-                    guard budget.reserve(bytes.count, stop: stop) else {
+                    switch budget.reserve(bytes.count, stop: stop) {
+                    case .granted:
+                        break
+                    case .stopped:
+                        return
+                    case .unread:
                         if budget.drop() {
                             stop.set()
                             agent.log.add(
                                 "warning",
-                                "dropped an SSH client that stopped reading (\(budget.pending) bytes of output waiting for \(budget.patienceNanoseconds / 1_000_000_000) s)")
+                                "dropped an SSH client that stopped reading (\(budget.pending) bytes of output waiting for \(budget.patienceNanoseconds / 1_000_000_000) s)",
+                                service: SSHServer.logSource)
                             (channel.parent ?? channel).close(promise: nil)
                         }
                         return

@@ -197,7 +197,7 @@ struct AgentBenchmarks {
                 { "board": "bench", "modules": ["\(scratch)/modules"],
                   "services": { "c0": { "module": "bench-counter", "gpio": ["gpiochip0:c0"] },
                                 "hog": { "module": "bench-hog", "eventBudgetMs": \(budget) } },
-                  "supervisor": { "strategy": "one_for_one", "intensity": 100000, "periodSeconds": 1, "backoffMilliseconds": 0,
+                  "supervisor": { "strategy": "one_for_one", "intensity": 1000, "periodSeconds": 1, "backoffMilliseconds": 0,
                                   "children": ["c0", "hog"] } }
                 """
             let runtime = AgentRuntime(

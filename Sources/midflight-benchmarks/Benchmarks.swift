@@ -92,7 +92,7 @@ struct Benchmarks {
             let state = try counterInstance.snapshot()
             try counterInstance.codeChange(from: counterArtifact.manifest.version, state: state)
         }
-        // Sections to run (default all): `agent` (or only its `restart`), `firmware`, `otp`; the module figures always run.
+        // Sections to run (default all): `agent` (or only its `restart` or `isolation`), `firmware`, `otp`; the module figures always run.
         let sections = Set(CommandLine.arguments.dropFirst())
         if sections.isEmpty || sections.contains("agent") {
             print("agent (in process, simulated board):")
@@ -100,6 +100,9 @@ struct Benchmarks {
         } else if sections.contains("restart") {
             // The restart figures alone, for profiling (`perf record`, `valgrind --tool=callgrind`).
             try AgentBenchmarks(scratch: scratch, builder: builder).restart(&figures, standby: true)
+        } else if sections.contains("isolation") {
+            // What a hostile service costs a well-behaved one, alone.
+            try AgentBenchmarks(scratch: scratch, builder: builder).hostileNeighbour(&figures)
         }
         if sections.isEmpty || sections.contains("firmware") { try FirmwareBenchmarks.run(scratch: scratch) }
         if sections.isEmpty || sections.contains("otp") {

@@ -272,7 +272,7 @@ extension AgentCommand {
     /// simulated board, the one its last boot wrote), or the environment's `boot_slot`.
     static func firmwareManager(
         board: BoardDescription, boot: SimulatedBoot?, simulated: Bool, settings: FirmwareManager.Settings, store: DataStore,
-        trust: TrustStore, log: LogBook
+        trust: TrustStore, log: LogBook, mendsEnvironment: Bool = true
     ) throws(FirmwareRefusal) -> FirmwareManager? {
         let layout: FirmwareLayout
         let slot: FirmwareSlot
@@ -313,7 +313,7 @@ extension AgentCommand {
         }
         return try FirmwareManager(
             board: board.name, layout: layout, runningSlot: slot, settings: settings, dataDirectory: store.root,
-            trusted: trust, log: log)
+            trusted: trust, log: log, mendsEnvironment: mendsEnvironment)
     }
 
     /// The simulated kernel cannot run the slot: note why for the revert report, and reboot.

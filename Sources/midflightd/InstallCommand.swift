@@ -39,7 +39,7 @@ struct InstallCommand: ParsableCommand {
             let log = LogBook(echo: { Terminal.writeError($0) })
             guard let manager = try AgentCommand.firmwareManager(
                 board: description, boot: nil, simulated: simulate, settings: FirmwareManager.Settings(), store: store, trust: trust,
-                log: log)
+                log: log, mendsEnvironment: false)
             else {
                 throw CommandFailure("board \(description.name) has no firmware slots")
             }

@@ -64,12 +64,12 @@ struct SimulatedBoot {
             message += " (trial boot \(count) of \(variables[BootVariables.bootLimit] ?? "1"))"
         }
         message += warning
-        // Unpacked beside the last one and swapped in: a full data partition keeps the root
-        // it unpacked before for the same version instead of failing the boot.
+        // Unpacked once per image: a boot of the same image uses what was unpacked before
+        // (recorded with the slot's version and its first block), so a full data partition
+        // does not stop a board from booting the firmware it already runs.
         let root = dataDirectory + "/rootfs-" + boot.slot.rawValue
         let staging = root + ".new"
-        let marker = root + ".version"
-        let version = Array((variables[boot.slot.versionVariable] ?? "").utf8)
+        let marker = root + ".image"
         FileSystem.removeTree(staging)
         let device = try BlockFile(path: layout.device(boot.slot), writable: false)
         let first = try device.read(512, at: 0)
@@ -78,28 +78,24 @@ struct SimulatedBoot {
             guard boot.slot == .a else { return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", empty", notes: notes) }
             return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", factory image", notes: notes)
         }
+        let image = Array((variables[boot.slot.versionVariable] ?? "").utf8) + [0] + first
+        if FileSystem.exists(root), (try? FileSystem.read(marker, limit: 4096)) == image {
+            return SimulatedBoot(layout: layout, slot: boot.slot, root: root, message: message, notes: notes)
+        }
+        unlink(marker)
         do {
             try TarArchive.extract(from: device, to: staging)
             FileSystem.removeTree(root)
-            guard rename(staging, root) == 0 else { throw FirmwareRefusal("cannot rename \(staging) to \(root): \(String(cString: strerror(errno)))") }
-            try? FileSystem.writeAtomically(version, to: marker)
+            guard rename(staging, root) == 0 else {
+                throw FirmwareRefusal("cannot rename \(staging) to \(root): \(String(cString: strerror(errno)))")
+            }
+            try? FileSystem.writeAtomically(image, to: marker)
         } catch {
             FileSystem.removeTree(staging)
-            if Self.isFull(dataDirectory), !version.isEmpty, FileSystem.exists(root), (try? FileSystem.read(marker, limit: 256)) == version {
-                return SimulatedBoot(
-                    layout: layout, slot: boot.slot, root: root,
-                    message: message + ", the root filesystem unpacked before (the data partition is full: \(error))", notes: notes)
-            }
             FileSystem.removeTree(root)
             return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", unreadable root filesystem: \(error)", notes: notes)
         }
         return SimulatedBoot(layout: layout, slot: boot.slot, root: root, message: message, notes: notes)
-    }
-
-    /// Whether the folder's filesystem has under 64 KiB free.
-    static func isFull(_ folder: String) -> Bool {
-        var info = statvfs()
-        return statvfs(folder, &info) == 0 && UInt64(info.f_bavail) * UInt64(info.f_frsize) < 64 << 10
     }
 
     /// The config this boot runs: the image's, or (factory) the board folder's.

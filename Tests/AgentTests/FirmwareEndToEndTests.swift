@@ -169,7 +169,8 @@ import Testing
         _ = try run(["dd", "if=/dev/zero", "of=\(mount)/filler", "bs=1M", "count=100"])
         let offset = session.stderr.count
         session.send("reboot")
-        #expect(session.waitFor("the root filesystem unpacked before (the data partition is full", in: \.stderr, after: offset, timeout: 30) != nil,
+        #expect(session.waitFor("bootloader: slot B", in: \.stderr, after: offset, timeout: 30) != nil, "\(session.stderr.dropFirst(offset))")
+        #expect(session.waitFor("the data partition (\(data)) is full", in: \.stderr, after: offset, timeout: 30) != nil,
                 "\(session.stderr.dropFirst(offset))")
         let services = session.run("services", until: "stored state")
         #expect(services.contains("flow     pulse-counter  1.0.0    running"), "\(services)")

@@ -6,6 +6,13 @@ import Testing
 /// What one source can do to the log: one line per call, no control characters, its own
 /// lines kept apart from the others', a rate limit that says what it dropped.
 @Suite struct LogBookTests {
+    /// A clock the test moves.
+    final class TestClock: Sendable {
+        let now = Mutex<UInt64>(1_000_000_000)
+        func advance(milliseconds: UInt64) { now.withLock { $0 += milliseconds * 1_000_000 } }
+        func read() -> UInt64 { now.withLock { $0 } }
+    }
+
     final class Echoed: Sendable {
         let lines = Mutex<[String]>([])
         func append(_ line: String) { lines.withLock { $0.append(line) } }
@@ -30,18 +37,31 @@ import Testing
     }
 
     @Test func aFloodIsRateLimitedAndSaysWhatItDropped() throws {
-        let log = LogBook(echo: { _ in })
+        let clock = TestClock()
+        let log = LogBook(echo: { _ in }, clock: { clock.read() })
         for index in 0..<5000 { log.add("info", "flood \(index)", service: "noisy", at: 0) }
-        let kept = log.last(LogBook.capacity, service: "noisy")
-        // The burst, and the few that the refill allowed while the loop ran.
-        #expect(kept.count >= Int(LogBook.burst) && kept.count < 400, "\(kept.count)")
-        #expect(log.dropped(service: "noisy") > 4000)
-        usleep(100_000)
+        // The burst, and not a line more while no time passes.
+        #expect(log.last(LogBook.capacity, service: "noisy").count == Int(LogBook.burst))
+        #expect(log.dropped(service: "noisy") == 5000 - Int(LogBook.burst))
+        // A second later: 50 more lines' worth; the first says what was dropped.
+        clock.advance(milliseconds: 1000)
+        for index in 0..<100 { log.add("info", "later \(index)", service: "noisy", at: 0) }
+        let kept = log.last(LogBook.capacity, service: "noisy").map(\.message)
+        #expect(kept.filter { $0.hasPrefix("later ") }.count == 50)
+        #expect(kept.contains("\(5000 - Int(LogBook.burst)) lines dropped (over 50 lines/s)"))
+        #expect(log.dropped(service: "noisy") == 50)
+        clock.advance(milliseconds: 100)
         log.add("info", "after the flood", service: "noisy", at: 0)
         let tail = log.last(2, service: "noisy").map(\.message)
-        #expect(tail[0].hasSuffix("lines dropped (over 50 lines/s)"), "\(tail)")
+        #expect(tail[0] == "50 lines dropped (over 50 lines/s)", "\(tail)")
         #expect(tail[1] == "after the flood")
         #expect(log.dropped(service: "noisy") == 0)
+        // The clock going back (another thread's older reading) refills nothing.
+        let before = log.last(LogBook.capacity, service: "other").count
+        for _ in 0..<300 { log.add("info", "x", service: "other", at: 0) }
+        clock.now.withLock { $0 -= 500_000_000 }
+        log.add("info", "y", service: "other", at: 0)
+        #expect(log.last(LogBook.capacity, service: "other").count == before + Int(LogBook.burst))
     }
 
     @Test func oneSourcesFloodKeepsTheOthersLines() {

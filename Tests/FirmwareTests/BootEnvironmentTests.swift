@@ -65,7 +65,11 @@ import Testing
         #expect(after == before || after["slot_b_version"] == "1.1.0")
         #expect(try fixture.printenv() == after)
         #expect(try fixture.layout.environment.repair().isEmpty, "mended once")
+        // The mended copy is the older one: the next store goes there, the survivor stays.
+        let survivor = fixture.folder + "/" + ["uboot.env", "uboot-redund.env"][1 - copy]
+        let survivorBytes = try Data(contentsOf: URL(fileURLWithPath: survivor))
         try fixture.layout.environment.store([("bootcount", "0")])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: survivor)) == survivorBytes)
         #expect(try fixture.variables()["bootcount"] == "0")
         #expect(try fixture.printenv() == (try fixture.variables()))
     }

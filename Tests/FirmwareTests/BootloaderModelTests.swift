@@ -50,6 +50,24 @@ import Testing
         #expect(end["fallback_from"] == nil)
     }
 
+    @Test func aFailingSlotNeverFallsBackBelowTheSecurityFloor() {
+        // B (security 2) validated raised the floor to 2; A still holds security 1.
+        var start = factory
+        start.merge([
+            "boot_slot": "b", "slot_b_state": "good", "slot_b_version": "2.0.0", "slot_b_security": "2", "slot_a_security": "1",
+            "security_version": "2",
+        ]) { _, new in new }
+        let (slots, end) = walk(start, boots: 4) { _ in false }
+        #expect(slots == Array(repeating: .b, count: 4))
+        #expect(end["bootcount"] == "4")
+    }
+
+    @Test func aGarbledOrHugeCountDoesNotStopTheBootloader() {
+        var start = factory
+        start["bootcount"] = String(Int.max)
+        #expect(BootloaderModel.boot(start).slot == .a)
+    }
+
     @Test func aFailingSlotWithNothingToFallBackToIsStillTried() {
         // The factory board: B is bad, so A is tried again and again (U-Boot has no other choice).
         let (slots, end) = walk(factory, boots: 4) { _ in false }

@@ -211,11 +211,12 @@ import Testing
                 _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(index == damaged ? bytes : intact))
             }
             let environment = UBootEnvironment(configPath: config)
+            // Whatever the damage, the intact copy is read after the mend.
             do {
                 _ = try environment.repair()
-                #expect(try environment.variables()["boot_slot"] != nil, "the intact copy is read")
+                #expect(try environment.variables()["boot_slot"] != nil)
             } catch {
-                #expect(error is BootEnvironmentError, "\(error)")
+                Issue.record("one intact copy, yet: \(error)")
             }
         }
     }

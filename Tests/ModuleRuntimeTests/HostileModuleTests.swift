@@ -48,14 +48,14 @@ import Testing
         #expect(crash.reason == "out of fuel")
     }
 
-    /// An instance of `bytes` whose events may take `milliseconds`.
-    func instance(_ bytes: [UInt8], budgetMilliseconds milliseconds: UInt64) throws -> ModuleInstance {
+    /// An instance of `bytes` whose events may take `nanoseconds`.
+    func instance(_ bytes: [UInt8], budgetNanoseconds nanoseconds: UInt64) throws -> ModuleInstance {
         let board = runtimeBoard()
         let artifact = try ModuleArtifact(bytes: bytes, source: "test", engine: engine)
         let resources = try ServiceResources(
             serviceName: "test", manifest: artifact.manifest, grants: ServiceGrants(), parameters: [], backend: board,
             time: SimulatedSystemTime(clock: board.clock))
-        resources.eventBudgetNanoseconds = milliseconds * 1_000_000
+        resources.eventBudgetNanoseconds = nanoseconds
         return try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
     }
 
@@ -67,19 +67,20 @@ import Testing
     }
 
     @Test func aFiniteButLongEventIsStoppedAtItsTimeBudget() throws {
-        // About 10^9 instructions: finite, but far longer than 5 ms.
+        // About 16 million instructions: within the fixed ceiling of 20 million, far beyond 5 ms.
+        #expect(engine.fuel(forNanoseconds: 5_000_000) < 16_000_000)
         let bytes = try watModule(overrides: [
             "mf_tick": """
             (func (export "mf_tick") (result i32) (local $n i32)
-              (local.set $n (i32.const 300000000))
+              (local.set $n (i32.const 4000000))
               (loop $l (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
               (i32.const 0))
             """
         ])
-        let hog = try instance(bytes, budgetMilliseconds: 5)
+        let hog = try instance(bytes, budgetNanoseconds: 5_000_000)
         do {
             try hog.tick()
-            Issue.record("a 10^9-instruction tick ran to its end within a 5 ms budget")
+            Issue.record("a 16-million-instruction tick ran to its end within a 5 ms budget")
         } catch {
             #expect(error.kind == .outOfFuel)
         }
@@ -96,13 +97,14 @@ import Testing
                   (i32.const 0))
                 """
             ])
-        let hog = try instance(bytes, budgetMilliseconds: 5)
+        // A 1 ns budget: the deadline has passed by the first host call, long before its fuel runs out.
+        let hog = try instance(bytes, budgetNanoseconds: 1)
         do {
             try hog.tick()
             Issue.record("an endless loop of host calls ended")
         } catch {
             #expect(error.kind == .outOfFuel)
-            #expect(error.reason == "over its 5 ms budget (in host calls)" || error.reason == "out of fuel", "\(error.reason)")
+            #expect(error.reason == "over its 0 ms budget (in host calls)", "\(error.reason)")
         }
     }
 
@@ -132,7 +134,8 @@ import Testing
 
     @Test(arguments: [
         (#"(memory (export "memory") 1)"#, "a module defines exactly one memory with a maximum size"),
-        (#"(memory (export "memory") 1 1000)"#, "memory may grow to 64000 KiB, above the 1024 KiB limit"),
+        (#"(memory (export "memory") 1 1000)"#, "memory may grow to 1000 pages of 64 KiB, above the 16 pages (1024 KiB) limit"),
+        (#"(memory (export "memory") 1 0xFFFFFFFF)"#, "memory may grow to 4294967295 pages of 64 KiB, above the 16 pages (1024 KiB) limit"),
         ("", "a module defines exactly one memory with a maximum size"),
     ])
     func refusesUnboundedOrHugeMemory(memory: String, message: String) throws {
