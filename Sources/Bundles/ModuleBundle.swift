@@ -107,7 +107,13 @@ public enum ModuleBundle {
         } catch {
             throw Refusal(error.description)
         }
-        guard (try? WasmBinary.customSection(ModuleABI.manifestSection, in: wasm)) == manifestBytes else {
+        let embedded: [UInt8]?
+        do {
+            embedded = try WasmBinary.customSection(ModuleABI.manifestSection, in: wasm)
+        } catch {
+            throw Refusal("the module is not valid WebAssembly (\(error))")
+        }
+        guard embedded == manifestBytes else {
             throw Refusal("the bundle's manifest is not the one embedded in its module")
         }
         return Contents(manifest: manifest, wasm: wasm, keyID: keyID)

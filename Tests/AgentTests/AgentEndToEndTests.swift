@@ -161,6 +161,19 @@ enum FixtureModules {
         #expect(again.contains("stored state: pulse-counter: its history is empty; running 1.1.0"))
     }
 
+    @Test func bothBootEnvironmentCopiesGoneIsSaidNotSilent() throws {
+        let data = dataDirectory()
+        let first = try ConsoleSession(arguments: ["--simulate", "--no-ssh", "--data-dir", data])
+        _ = first.run("services", until: "fan")
+        first.finish()
+        for name in ["uboot.env", "uboot-redund.env"] { try FileManager.default.removeItem(atPath: data + "/" + name) }
+        let second = try ConsoleSession(arguments: ["--simulate", "--no-ssh", "--data-dir", data])
+        defer { second.finish() }
+        #expect(second.waitFor("boot environment: both copies (uboot.env, uboot-redund.env) are gone; created the factory environment", in: \.stderr) != nil,
+                "\(second.stderr)")
+        #expect(second.run("fw status", until: "bootcount").contains("slot A: 1.0.0, validated"))
+    }
+
     @Test func watchShowsLiveReadings() throws {
         let session = try ConsoleSession(arguments: ["--simulate", "--data-dir", dataDirectory()])
         defer { session.finish() }

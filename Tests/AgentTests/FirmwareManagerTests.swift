@@ -73,6 +73,17 @@ import Testing
         afterReboot.endInstall(installer)
     }
 
+    @Test func aValidationLostWithTheNewerEnvironmentCopyIsReportedAsThat() throws {
+        let (folder, layout) = try board()
+        // B was validated (the journal says so), but the copy that recorded it was lost: the
+        // older copy still had B on trial, so the bootloader fell back to A.
+        try FirmwareJournal(last: .init(result: .validated, slot: .b, version: "1.1.0", reason: "healthy for 30 s")).save(folder + "/firmware.json")
+        try layout.environment.store([("boot_slot", "a"), ("slot_b_state", "trial"), ("slot_b_version", "1.1.0"), ("slot_a_state", "good")])
+        let manager = try manager(folder, layout)
+        #expect(try manager.status().lastOutcome
+            == "reverted from slot B (1.1.0): slot B had been validated, but the boot environment's newer copy was damaged and the older one still had it on trial")
+    }
+
     @Test func aRevertBelowTheSecurityFloorIsRefused() throws {
         let (folder, layout) = try board()
         try layout.environment.store([

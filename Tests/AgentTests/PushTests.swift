@@ -86,6 +86,22 @@ import Testing
         #expect(console.waitFor("downgrade allowed for pulse-counter 1.0.0", in: \.stderr, timeout: 5) != nil)
     }
 
+    @Test func aModuleWithAnEmptyCustomSectionIsRefusedAndTheAgentLives() throws {
+        let console = try session()
+        defer { console.finish() }
+        let good = try v2()
+        // Two bytes after the header: a custom section with no name, signed by a trusted key.
+        let hostile = Array(good.prefix(8)) + [0x00, 0x00] + Array(good.dropFirst(8))
+        var unsigned = ModuleBundle.magic + [ModuleBundle.format, ModuleBundle.moduleKind]
+        unsigned += ModuleBundle.hexBytes(SigningKeys.id(of: key.publicKey))
+        let manifest = try #require(try WasmBinary.customSection(ModuleABI.manifestSection, in: good))
+        unsigned += ModuleBundle.littleEndian(UInt32(manifest.count)) + ModuleBundle.littleEndian(UInt32(hostile.count)) + manifest + hostile
+        let bundle = unsigned + Array(try key.signature(for: unsigned))
+        #expect(console.run("module push \(try write(bundle, "hostile.mfb"))", until: "error").contains("malformed wasm at byte 10"))
+        #expect(console.run("module load pulse-counter \(try write(hostile, "hostile.wasm"))", until: "error").contains("malformed wasm"))
+        #expect(console.run("services", until: "fan").contains("flow     pulse-counter  1.0.0    running"))
+    }
+
     @Test func aSwapThatCannotBeStoredFailsTheCommand() throws {
         let data = folder + "/data-unstorable"
         try SigningKeys.publicText(key.publicKey, comment: "test").write(toFile: folder + "/trusted/test.pub", atomically: true, encoding: .utf8)
