@@ -182,13 +182,17 @@ public final class DataStore: @unchecked Sendable {
     }
 
     /// Undoes activations back to `version` (a rollback or a probation failure): entries
-    /// after its last activation are dropped, so a second rollback goes further back, not forward.
+    /// after its last activation are dropped, so a second rollback goes further back, not
+    /// forward. The files of versions no longer in the history go too: a version given up
+    /// on must not come back when a damaged history makes the agent pick a stored file.
     public func revert(_ name: String, to version: SemanticVersion) throws(Failure) {
-        var entries = history(of: name)
+        let before = history(of: name)
+        var entries = before
         while let last = entries.last, last != version { entries.removeLast() }
         if entries.isEmpty { entries = [version] }
         let lines = entries.map(\.description).joined(separator: "\n") + "\n"
         try DataStore.writeAtomically(Array(lines.utf8), to: moduleFolder(name) + "/history")
+        for dropped in Set(before).subtracting(entries) { unlink(moduleFolder(name) + "/\(dropped).wasm") }
     }
 
     /// The installed file of a version, if it is stored.

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import Manifests
 import Supervision
 import Testing
 
@@ -105,6 +106,26 @@ import Testing
         #expect(store.removeStaleTemporaries() == [stale])
         #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(FileManager.default.fileExists(atPath: live) && FileManager.default.fileExists(atPath: kept))
+    }
+
+    @Test func aVersionGivenUpOnLeavesNoFileBehind() throws {
+        let store = try scratch()
+        let manifest = { (version: String) in
+            try ModuleManifest.parse(Array(#"{"name": "m", "version": "\#(version)", "abi": 1}"#.utf8), file: "m")
+        }
+        for version in ["1.0.0", "1.1.0", "1.2.0"] {
+            _ = try store.install([1], manifest: try manifest(version))
+            try store.activate("m", version: try #require(SemanticVersion(version)))
+        }
+        // 1.1.0 is active again later too: only what is nowhere in the history goes.
+        try store.activate("m", version: .init(1, 1, 0))
+        _ = try store.install([1], manifest: try manifest("1.3.0"))
+        try store.activate("m", version: .init(1, 3, 0))
+        try store.revert("m", to: .init(1, 1, 0))
+        #expect(store.history(of: "m").map(\.description) == ["1.0.0", "1.1.0", "1.2.0", "1.1.0"])
+        #expect(store.storedVersions(of: "m").map(\.description) == ["1.2.0", "1.1.0", "1.0.0"])
+        try store.revert("m", to: .init(1, 0, 0))
+        #expect(store.storedVersions(of: "m").map(\.description) == ["1.0.0"])
     }
 
     @Test func moduleHistoryRecordsActivations() throws {
