@@ -48,6 +48,10 @@ public final class AgentRuntime: @unchecked Sendable {
     let storeWriter = BackgroundWorker(priority: .normal)
     /// Held for the whole of a hot swap (which runs off the loop thread): one at a time.
     let swapLock = ConditionLock()
+    /// Swaps made of each module, and the last probation rollback of each (with the swap it
+    /// undid): what a pusher's wait for the verdict reads.
+    var swapSerials: [String: Int] = [:]
+    var probationRollbacks: [String: (serial: Int, version: String, reason: String)] = [:]
     /// When the loop thread last came round (monotonic nanoseconds; 0 before it starts).
     let heartbeat = Atomic<UInt64>(0)
     /// What was wrong with the stored state at start (and what was done instead), for
@@ -345,6 +349,10 @@ public final class AgentRuntime: @unchecked Sendable {
             // Probation: the new version failed early. Every service of the module goes back
             // to its old instance, kept intact, so the module runs one version everywhere.
             note("error", "\(crash); rolling back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
+            service.lastCrash = crash.description
+            probationRollbacks[service.config.module] = (
+                swapSerials[service.config.module] ?? 0, previous.manifest.version.description, crash.description
+            )
             // First: the standbys renewed below must be of the version running again.
             artifacts[service.config.module] = previous.artifact
             for other in services.values where other.config.module == service.config.module {

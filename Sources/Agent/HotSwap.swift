@@ -18,6 +18,8 @@ public struct SwapReport: Sendable, CustomStringConvertible {
     public let stateMigrated: Bool
     /// Set when the module could not be stored on the data partition.
     public internal(set) var storageProblem: String?
+    /// Which swap of the module this was (for its probation verdict).
+    let serial: Int
 
     public var description: String {
         let pause = Double(pauseNanoseconds / 1000) / 1000
@@ -236,10 +238,11 @@ extension AgentRuntime {
                 receipt.finish(problem: "\(error)")
             }
         }
+        swapSerials[manifest.name, default: 0] += 1
         let report = SwapReport(
             module: manifest.name, from: currentArtifact?.manifest.version.description ?? "?", to: manifest.version.description,
             services: migrated.map(\.service.name), pauseNanoseconds: pause, loopNanoseconds: now - held, stateMigrated: stateMigrated,
-            storageProblem: nil)
+            storageProblem: nil, serial: swapSerials[manifest.name] ?? 0)
         // Standbys of the new version, made off the loop thread.
         for entry in migrated { prepareStandbyLater(entry.service) }
         return .success((report, receipt))

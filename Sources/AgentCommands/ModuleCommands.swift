@@ -30,11 +30,13 @@ public struct ModuleAgentCommand: ParsableCommand {
         subcommands: [Load.self, Push.self, History.self, Rollback.self])
     public init() {}
 
-    /// Says what a swap did; one that swapped but could not be stored fails the command,
-    /// since the old version comes back at the next start.
-    static func finish(_ report: SwapReport, in context: CommandContext) throws {
-        guard report.storageProblem == nil else { throw CommandFailure(report.description, exitStatus: 1) }
-        context.write(report.description)
+    /// Says what a swap did, after its probation unless `wait` is false; one that could not
+    /// be stored (the old version comes back at the next start) or was rolled back on
+    /// probation fails the command.
+    static func finish(_ report: SwapReport, wait: Bool, in context: CommandContext) throws {
+        let outcome = report.outcome(wait ? try agent(context).awaitProbation(of: report) : nil)
+        guard outcome.succeeded else { throw CommandFailure(outcome.line, exitStatus: 1) }
+        context.write(outcome.line)
     }
 
     public struct Load: ParsableCommand, ContextCommand {
@@ -42,6 +44,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         @Argument(help: "Module name.") var name: String
         @Argument(help: "A built module (.wasm).") var file: String
         @Flag(name: .long, help: "Allow a version that is not newer.") var allowDowngrade = false
+        @Flag(name: .long, help: "Return at the switch instead of waiting for the probation verdict.") var noWait = false
         public init() {}
 
         public func execute(in context: CommandContext) throws {
@@ -53,7 +56,7 @@ public struct ModuleAgentCommand: ParsableCommand {
             }
             let (module, source, downgrade) = (name, file, allowDowngrade)
             let report = try offLoop(context) { runtime throws(AgentRefusal) in try runtime.load(module: module, bytes: bytes, source: source, allowDowngrade: downgrade) }
-            try ModuleAgentCommand.finish(report, in: context)
+            try ModuleAgentCommand.finish(report, wait: !noWait, in: context)
         }
     }
 
@@ -62,6 +65,7 @@ public struct ModuleAgentCommand: ParsableCommand {
             abstract: "Verify a signed bundle (.mfb) against the trusted keys and hot-swap it in.")
         @Argument(help: "A signed module bundle.") var file: String
         @Flag(name: .long, help: "Allow a version that is not newer (logged).") var allowDowngrade = false
+        @Flag(name: .long, help: "Return at the switch instead of waiting for the probation verdict.") var noWait = false
         public init() {}
 
         public func execute(in context: CommandContext) throws {
@@ -72,7 +76,9 @@ public struct ModuleAgentCommand: ParsableCommand {
                 throw CommandFailure("\(error)", exitStatus: 1)
             }
             let downgrade = allowDowngrade
-            try ModuleAgentCommand.finish(try offLoop(context) { runtime throws(AgentRefusal) in try runtime.push(bundle: bytes, allowDowngrade: downgrade) }, in: context)
+            try ModuleAgentCommand.finish(
+                try offLoop(context) { runtime throws(AgentRefusal) in try runtime.push(bundle: bytes, allowDowngrade: downgrade) }, wait: !noWait,
+                in: context)
         }
     }
 
@@ -94,7 +100,8 @@ public struct ModuleAgentCommand: ParsableCommand {
 
         public func execute(in context: CommandContext) throws {
             let module = name
-            try ModuleAgentCommand.finish(try offLoop(context) { runtime throws(AgentRefusal) in try runtime.rollbackFromConsole(module) }, in: context)
+            try ModuleAgentCommand.finish(
+                try offLoop(context) { runtime throws(AgentRefusal) in try runtime.rollbackFromConsole(module) }, wait: false, in: context)
         }
     }
 }

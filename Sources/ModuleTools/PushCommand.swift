@@ -45,6 +45,8 @@ public struct PushCommand: ParsableCommand {
     @Argument(help: "A module folder, a built .wasm, or a signed .mfb.") var module: String
     @Option(name: .long, help: "The private signing key.") var key: String = FileManager.default.homeDirectoryForCurrentUser.path + "/.midflight/signing-key"
     @Flag(name: .long, help: "Allow a version that is not newer than the running one.") var allowDowngrade = false
+    @Flag(name: .long, help: "Return at the switch instead of waiting for the probation verdict (a rollback is then not reported).")
+    var noWait = false
     public init() {}
 
     public func run() throws {
@@ -59,7 +61,8 @@ public struct PushCommand: ParsableCommand {
             FileHandle.standardError.write(Data("midflight: cannot read \(bundlePath)\n".utf8))
             throw ExitCode(1)
         }
-        let (process, input) = try device.startSubsystem(allowDowngrade ? "module-push --allow-downgrade" : "module-push")
+        let options = (allowDowngrade ? " --allow-downgrade" : "") + (noWait ? " --no-wait" : "")
+        let (process, input) = try device.startSubsystem("module-push" + options)
         // Stream in chunks with progress on stderr; the device's report arrives on our stdout/stderr.
         let chunk = 64 * 1024
         var sent = 0

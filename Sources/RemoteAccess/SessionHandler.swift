@@ -21,7 +21,7 @@ final class SessionHandler: ChannelInboundHandler {
     enum Mode {
         case idle
         case shell
-        case push(allowDowngrade: Bool)
+        case push(allowDowngrade: Bool, wait: Bool)
         /// `fwup`: a firmware bundle streamed straight into the other slot.
         case firmware(FirmwareInstaller, reboot: Bool)
         /// After a refusal: the rest of the input is read and dropped.
@@ -93,7 +93,7 @@ final class SessionHandler: ChannelInboundHandler {
         case let request as SSHChannelRequestEvent.SubsystemRequest:
             let words = request.subsystem.split(separator: " ").map(String.init)
             if words.first == "module-push" {
-                mode = .push(allowDowngrade: words.contains("--allow-downgrade"))
+                mode = .push(allowDowngrade: words.contains("--allow-downgrade"), wait: !words.contains("--no-wait"))
                 reply(context, request.wantReply, success: true)
             } else if words.first == "fwup" {
                 reply(context, request.wantReply, success: true)
@@ -123,7 +123,7 @@ final class SessionHandler: ChannelInboundHandler {
             break
         case ChannelEvent.inputClosed:
             switch mode {
-            case .push(let allowDowngrade):
+            case .push(let allowDowngrade, let wait):
                 let bundle = pushed
                 pushed = []
                 let agent = self.agent
@@ -132,9 +132,10 @@ final class SessionHandler: ChannelInboundHandler {
                     // Off the loop thread: the push holds the loop only for its switch.
                     let outcome: (String, Int)
                     do {
-                        // Swapped but not stored is not a success: the old version returns at the next start.
+                        // Swapped but not stored, or rolled back on probation, is not a success.
                         let report = try agent.push(bundle: bundle, allowDowngrade: allowDowngrade)
-                        outcome = (report.description, report.storageProblem == nil ? 0 : 1)
+                        let result = report.outcome(wait ? agent.awaitProbation(of: report) : nil)
+                        outcome = (result.line, result.succeeded ? 0 : 1)
                     } catch {
                         outcome = ("refused: \(error)", 1)
                     }

@@ -104,7 +104,10 @@ enum FixtureModules {
         _ = session.run("services", until: "fan")
         Thread.sleep(forTimeInterval: 1.2)
         let before = count(in: session.run("status flow", until: "count = ")) ?? -1
-        #expect(session.run("module load pulse-counter \(fragile)", until: "state migrated").contains("1.0.0 → 1.4.0"))
+        // The load waits for the verdict, and fails with it.
+        let load = session.run("module load pulse-counter \(fragile)", until: "on probation")
+        #expect(load.contains("error: pulse-counter 1.0.0 → 1.4.0: swapped 1 service"), "\(load)")
+        #expect(load.contains("state migrated; then rolled back to 1.0.0 on probation: pulse-counter 1.4.0 crashed in edge: "), "\(load)")
         #expect(session.waitFor("rolling back to pulse-counter 1.0.0", in: \.stderr, timeout: 5) != nil, "\(session.stderr)")
         #expect(session.run("modules", until: "threshold").contains("pulse-counter  1.0.0"))
         Thread.sleep(forTimeInterval: 1.3)

@@ -84,6 +84,7 @@ import Testing
                             try FixtureModules.path("pulse-counter-v2")])
         #expect(push.status == 0, "\(push.error)")
         #expect(push.output.contains("pulse-counter 1.0.0 → 1.1.0: swapped 1 service"), "\(push.output) \(push.error)")
+        #expect(push.output.contains("passed its 2 s probation"))
         #expect(push.error.contains("100% of"))
         Thread.sleep(forTimeInterval: 1.2)
         let after = try run(try ssh(port) + ["root@127.0.0.1", "status flow"]).output
@@ -92,6 +93,27 @@ import Testing
             text.split(separator: "\n").first { $0.contains("count = ") }.flatMap { Double($0.split(separator: "=")[1].trimmingCharacters(in: .whitespaces)) } ?? -1
         }
         #expect(count(after) >= count(before) + 4, "before \(before) after \(after)")
+    }
+
+    @Test func aPushRolledBackOnProbationFailsAndSaysWhy() throws {
+        let signing = Curve25519.Signing.PrivateKey()
+        let (session, port) = try agent(signingKey: signing)
+        defer { session.finish() }
+        try SigningKeys.privateText(signing).write(toFile: folder + "/signing-key", atomically: true, encoding: .utf8)
+        let midflight = ConsoleSession.executables.appendingPathComponent("midflight").path
+        let options = ["-p", String(port), "-i", try key("client"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=\(folder)/known_hosts",
+                       "-o", "IdentitiesOnly=yes", "--key", folder + "/signing-key", "root@127.0.0.1"]
+        // 1.4.0 traps on its first edge, inside its probation: the board puts 1.0.0 back.
+        let push = try run([midflight, "push"] + options + [try FixtureModules.path("pulse-counter-fragile")])
+        #expect(push.status == 1, "\(push.output) \(push.error)")
+        #expect(push.error.contains("pulse-counter 1.0.0 → 1.4.0: swapped 1 service"), "\(push.error)")
+        #expect(push.error.contains("then rolled back to 1.0.0 on probation: pulse-counter 1.4.0 crashed in edge"), "\(push.error)")
+        let status = try run(try ssh(port) + ["root@127.0.0.1", "status flow --json"]).output
+        #expect(status.contains(#""lastCrash":"pulse-counter 1.4.0 crashed in edge"#), "\(status)")
+        // With --no-wait the push answers at the switch and says the verdict was not waited for.
+        let quick = try run([midflight, "push", "--no-wait"] + options + [try FixtureModules.path("pulse-counter-fragile")])
+        #expect(quick.status == 0, "\(quick.error)")
+        #expect(quick.output.contains("on probation for 2 s (not waited for)"), "\(quick.output)")
     }
 
     @Test func strangersPasswordsAndBadBundlesAreRefused() throws {
