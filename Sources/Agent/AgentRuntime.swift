@@ -359,6 +359,8 @@ public final class AgentRuntime: @unchecked Sendable {
                 guard let old = other.previous else { continue }
                 other.previous = nil
                 other.instance = old
+                // What the rolled-back version published goes with it.
+                other.readings = [:]
                 if let resources = other.resources {
                     do {
                         try resources.adopt(old.manifest, parameters: parameterValues(other.name, old.manifest))

@@ -219,6 +219,8 @@ extension AgentRuntime {
         let retired = Handoff(migrated.compactMap(\.service.previous))
         for entry in migrated {
             entry.service.instance = entry.new
+            // Readings belong to the version that published them: the new one publishes its own.
+            entry.service.readings = [:]
             entry.service.previous = entry.old
             entry.service.timerBeforeSwap = entry.timer
             entry.service.probationUntil = now + AgentRuntime.probationNanoseconds
