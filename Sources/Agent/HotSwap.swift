@@ -273,7 +273,7 @@ extension AgentRuntime {
             try next.codeChange(from: old.manifest.version, state: state)
             return (next, true)
         } catch {
-            guard freshStateIfRefused, error.reason == "returned status incompatibleState", let resources = service.resources,
+            guard freshStateIfRefused, error.status == .incompatibleState, let resources = service.resources,
                 let fresh = try? ModuleInstance(artifact: artifact, resources: resources, engine: engine)
             else { throw error }
             try fresh.start()

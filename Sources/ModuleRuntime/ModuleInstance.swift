@@ -171,8 +171,8 @@ public final class ModuleInstance {
         guard case .i32(let raw) = result.first else { throw fail(event, .failed, "returned no status") }
         let status = Int32(bitPattern: raw)
         guard status == 0 else {
-            let name = ModuleABI.Status(rawValue: status).map { "\($0)" } ?? String(status)
-            throw fail(event, .failed, "returned status \(name)")
+            let known = ModuleABI.Status(rawValue: status)
+            throw fail(event, .failed, "returned status \(known.map { "\($0)" } ?? String(status))", status: known)
         }
     }
 
@@ -197,9 +197,9 @@ public final class ModuleInstance {
         }
     }
 
-    private func fail(_ event: String, _ kind: ServiceCrash.Kind, _ reason: String) -> ServiceCrash {
+    private func fail(_ event: String, _ kind: ServiceCrash.Kind, _ reason: String, status: ModuleABI.Status? = nil) -> ServiceCrash {
         let crash = ServiceCrash(
-            module: manifest.name, version: manifest.version.description, event: event, kind: kind, reason: reason)
+            module: manifest.name, version: manifest.version.description, event: event, kind: kind, reason: reason, status: status)
         self.crash = crash
         return crash
     }

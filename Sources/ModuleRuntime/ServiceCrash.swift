@@ -1,3 +1,5 @@
+import ModuleABI
+
 /// A module instance failed while handling an event: it trapped, ran out of fuel, or
 /// returned a failure. The instance is unusable afterwards; only its service is affected.
 public struct ServiceCrash: Error, Hashable, Sendable, CustomStringConvertible {
@@ -15,13 +17,16 @@ public struct ServiceCrash: Error, Hashable, Sendable, CustomStringConvertible {
     public let event: String
     public let kind: Kind
     public let reason: String
+    /// The status an export returned, when that was the failure (`kind` is `.failed`).
+    public let status: ModuleABI.Status?
 
-    public init(module: String, version: String, event: String, kind: Kind, reason: String) {
+    public init(module: String, version: String, event: String, kind: Kind, reason: String, status: ModuleABI.Status? = nil) {
         self.module = module
         self.version = version
         self.event = event
         self.kind = kind
         self.reason = reason
+        self.status = status
     }
 
     public var description: String { "\(module) \(version) crashed in \(event): \(reason)" }
