@@ -189,7 +189,12 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "RemoteAccessTests", dependencies: ["RemoteAccess"]),
+        .testTarget(
+            name: "RemoteAccessTests",
+            dependencies: [
+                "RemoteAccess", .product(name: "NIOSSH", package: "swift-nio-ssh"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),
         // Seeded mutation loops over every parser of untrusted bytes; the corpus is committed.
         .testTarget(

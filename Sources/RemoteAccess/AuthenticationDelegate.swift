@@ -16,6 +16,8 @@ final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Send
     private let failures = Atomic(0)
     /// Whether this connection has logged in (checked by the login time limit).
     let authenticated = Atomic(false)
+    /// Whether the key it logged in with may have a terminal (`no-pty`, `restrict`).
+    let allowsPty = Atomic(true)
     private let connection: Channel
     /// Asked once the key checks out: false when no session slot is free.
     private let admit: @Sendable () -> Bool
@@ -45,13 +47,18 @@ final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Send
     ) {
         switch request.request {
         case .publicKey(let offered):
-            if authorized.keys.contains(offered.publicKey) {
+            let address = connection.remoteAddress?.ipAddress ?? "?"
+            if authorized.entries[offered.publicKey] != nil, !authorized.allows(offered.publicKey, from: address) {
+                log("refused key \(AuthorizedKeys.fingerprint(offered.publicKey)) for \(request.username.prefix(64)) from \(address): not allowed from there (from=)")
+                refuse(responsePromise)
+            } else if let entry = authorized.entries[offered.publicKey] {
                 guard authenticated.load(ordering: .acquiring) || admit() else {
                     log("refused a login for \(request.username.prefix(64)): all sessions are in use")
                     responsePromise.succeed(.failure)
                     connection.close(promise: nil)
                     return
                 }
+                allowsPty.store(entry.allowsPty, ordering: .releasing)
                 authenticated.store(true, ordering: .releasing)
                 responsePromise.succeed(.success)
             } else {

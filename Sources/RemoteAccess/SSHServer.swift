@@ -83,7 +83,8 @@ public final class SSHServer: Sendable {
                                     return child.eventLoop.makeFailedFuture(Failure(description: "only session channels"))
                                 }
                                 return child.eventLoop.makeCompletedFuture {
-                                    try child.pipeline.syncOperations.addHandler(SessionHandler(agent: agent))
+                                    try child.pipeline.syncOperations.addHandler(
+                                        SessionHandler(agent: agent, allowsPty: { delegate.allowsPty.load(ordering: .acquiring) }))
                                 }
                             }),
                     ])

@@ -50,9 +50,13 @@ final class SessionHandler: ChannelInboundHandler {
     /// What this session's commands have written and SSH has not taken yet.
     let budget: OutputBudget
 
-    init(agent: AgentRuntime, budget: OutputBudget = OutputBudget()) {
+    /// Whether the key this connection logged in with may have a terminal.
+    private let allowsPty: @Sendable () -> Bool
+
+    init(agent: AgentRuntime, budget: OutputBudget = OutputBudget(), allowsPty: @escaping @Sendable () -> Bool = { true }) {
         self.agent = agent
         self.budget = budget
+        self.allowsPty = allowsPty
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -77,6 +81,11 @@ final class SessionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case let request as SSHChannelRequestEvent.PseudoTerminalRequest:
+            // A key marked no-pty (or restrict) gets the console without a terminal.
+            guard allowsPty() else {
+                reply(context, request.wantReply, success: false)
+                return
+            }
             pty = true
             reply(context, request.wantReply, success: true)
         case let request as SSHChannelRequestEvent.ShellRequest:

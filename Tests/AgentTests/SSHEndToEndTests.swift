@@ -20,8 +20,9 @@ import Testing
     }
 
     /// The agent with SSH on a free port; returns the session and the port.
-    func agent(signingKey: Curve25519.Signing.PrivateKey? = nil) throws -> (ConsoleSession, Int) {
-        try FileManager.default.copyItem(atPath: try key("client") + ".pub", toPath: folder + "/authorized_keys")
+    func agent(signingKey: Curve25519.Signing.PrivateKey? = nil, options: String? = nil) throws -> (ConsoleSession, Int) {
+        let clientKey = try String(contentsOfFile: try key("client") + ".pub", encoding: .utf8)
+        try ((options.map { $0 + " " } ?? "") + clientKey).write(toFile: folder + "/authorized_keys", atomically: true, encoding: .utf8)
         if let signingKey {
             try SigningKeys.publicText(signingKey.publicKey, comment: "ci").write(toFile: folder + "/trusted/ci.pub", atomically: true, encoding: .utf8)
         }
@@ -216,5 +217,36 @@ import Testing
         #expect(line.contains("the new key is \(fingerprint)"))
         #expect(try run(try ssh(port) + ["root@127.0.0.1", "services"]).status == 0)
         #expect(FileManager.default.fileExists(atPath: folder + "/data/ssh_host_ed25519_key.damaged"))
+    }
+
+    @Test func aKeyRestrictedToOtherAddressesIsRefusedHere() throws {
+        let (session, port) = try agent(options: #"from="10.0.0.0/8,192.168.*""#)
+        defer { session.finish() }
+        let login = try run(try ssh(port) + ["root@127.0.0.1", "services"])
+        #expect(login.status == 255)
+        #expect(login.error.contains("Permission denied (publickey)"))
+        #expect(session.waitFor("from 127.0.0.1: not allowed from there (from=)", in: \.stderr, timeout: 5) != nil, "\(session.stderr)")
+    }
+
+    @Test func aKeyAllowedFromHereLogsInAndNoPtyIsHonoured() throws {
+        let (session, port) = try agent(options: #"from="127.0.0.0/8,!127.0.0.2",no-pty"#)
+        defer { session.finish() }
+        #expect(try run(try ssh(port) + ["root@127.0.0.1", "services"]).status == 0)
+        // A terminal is refused (and OpenSSH, told to insist with -tt, gives up as it does with sshd).
+        let withTerminal = try run(try ssh(port, ["-tt"]) + ["root@127.0.0.1", "services"])
+        #expect(withTerminal.error.contains("PTY allocation request failed"), "\(withTerminal.error)")
+        #expect(!withTerminal.output.contains("SERVICE"))
+    }
+
+    @Test func aKeyWithAnOptionTheServerDoesNotImplementIsRefusedAtLoad() throws {
+        let clientKey = try String(contentsOfFile: try key("client") + ".pub", encoding: .utf8)
+        try (#"command="/bin/true",from="127.0.0.1" "# + clientKey).write(toFile: folder + "/authorized_keys", atomically: true, encoding: .utf8)
+        let session = try ConsoleSession(arguments: [
+            "--simulate", "--data-dir", folder + "/data", "--ssh-port", "0", "--authorized-keys", folder + "/authorized_keys",
+        ])
+        defer { session.finish() }
+        // The only key is refused, so SSH does not start, and both say why.
+        #expect(session.waitFor("option command is not implemented by this server; key refused", in: \.stderr, timeout: 10) != nil, "\(session.stderr)")
+        #expect(session.waitFor("has no usable key", in: \.stderr, timeout: 10) != nil, "\(session.stderr)")
     }
 }
