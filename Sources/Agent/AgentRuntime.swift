@@ -21,8 +21,9 @@ public final class AgentRuntime: @unchecked Sendable {
     public let time: any SystemTime
     public let store: DataStore
     public let log: LogBook
-    /// Keys whose signed bundles may be pushed.
-    public let trustedKeys: TrustStore
+    /// Keys whose signed bundles may be pushed (replaced on SIGHUP).
+    public var trustedKeys: TrustStore { trusted.withLock { $0 } }
+    private let trusted: Mutex<TrustStore>
     let engine: ModuleEngine
     /// The A/B firmware side, on boards with slots; set before `start`.
     public var firmware: FirmwareManager?
@@ -92,7 +93,7 @@ public final class AgentRuntime: @unchecked Sendable {
         config: AgentConfig, backend: any HardwareBackend, time: any SystemTime, store: DataStore, log: LogBook,
         trustedKeys: TrustStore = TrustStore(keys: []), engine: ModuleEngine = ModuleEngine()
     ) {
-        self.trustedKeys = trustedKeys
+        trusted = Mutex(trustedKeys)
         self.config = config
         self.backend = backend
         self.time = time
@@ -105,6 +106,13 @@ public final class AgentRuntime: @unchecked Sendable {
     }
 
     var now: UInt64 { UInt64(max(0, time.monotonicNanoseconds)) }
+
+    /// Trusts `keys` from now on (a SIGHUP re-read the trusted-keys folder); also for the
+    /// firmware side.
+    public func replaceTrustedKeys(_ keys: TrustStore) {
+        trusted.withLock { $0 = keys }
+        firmware?.replaceTrustedKeys(keys)
+    }
 
     func note(_ level: String, _ message: String, service: String? = nil) {
         log.add(level, message, service: service, at: now)

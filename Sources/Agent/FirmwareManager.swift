@@ -5,6 +5,7 @@ import Boards
 import Bundles
 import Firmware
 import Manifests
+import Synchronization
 import ThreadSupport
 
 /// The agent's side of A/B updates: which slot it runs from and whether on trial; the
@@ -54,7 +55,9 @@ public final class FirmwareManager: @unchecked Sendable {
     public let runningSlot: FirmwareSlot
     public let settings: Settings
     let journalPath: String
-    let trusted: TrustStore
+    /// Keys whose firmware may be installed (replaced on SIGHUP).
+    var trusted: TrustStore { trustedKeys.withLock { $0 } }
+    private let trustedKeys: Mutex<TrustStore>
     let log: LogBook
     /// The agent's clock, for log times.
     let clock: @Sendable () -> UInt64
@@ -81,7 +84,7 @@ public final class FirmwareManager: @unchecked Sendable {
         self.runningSlot = runningSlot
         self.settings = settings
         journalPath = dataDirectory + "/firmware.json"
-        self.trusted = trusted
+        trustedKeys = Mutex(trusted)
         self.log = log
         // Only the agent mends (`midflightd install` beside it must not race its stores).
         if mendsEnvironment {
@@ -149,6 +152,11 @@ public final class FirmwareManager: @unchecked Sendable {
         guard try !isOnTrial() else { return }
         guard (try environment())[BootVariables.bootCount] ?? "0" != "0" else { return }
         try store([(BootVariables.bootCount, "0")])
+    }
+
+    /// Trusts `keys` for installs from now on.
+    public func replaceTrustedKeys(_ keys: TrustStore) {
+        trustedKeys.withLock { $0 = keys }
     }
 
     /// Whether this boot is a trial the health gate must pass.

@@ -11,7 +11,8 @@ import Synchronization
 final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Sendable {
     static let maximumFailures = 6
 
-    let authorized: AuthorizedKeys
+    /// The keys as they are now (re-read on SIGHUP).
+    let keys: @Sendable () -> AuthorizedKeys
     let log: @Sendable (String) -> Void
     private let failures = Atomic(0)
     /// Whether this connection has logged in (checked by the login time limit).
@@ -23,10 +24,10 @@ final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Send
     private let admit: @Sendable () -> Bool
 
     init(
-        authorized: AuthorizedKeys, connection: Channel, log: @escaping @Sendable (String) -> Void,
+        keys: @escaping @Sendable () -> AuthorizedKeys, connection: Channel, log: @escaping @Sendable (String) -> Void,
         admit: @escaping @Sendable () -> Bool = { true }
     ) {
-        self.authorized = authorized
+        self.keys = keys
         self.connection = connection
         self.log = log
         self.admit = admit
@@ -47,6 +48,7 @@ final class AuthenticationDelegate: NIOSSHServerUserAuthenticationDelegate, Send
     ) {
         switch request.request {
         case .publicKey(let offered):
+            let authorized = keys()
             let address = connection.remoteAddress?.ipAddress ?? "?"
             if authorized.entries[offered.publicKey] != nil, !authorized.allows(offered.publicKey, from: address) {
                 log("refused key \(AuthorizedKeys.fingerprint(offered.publicKey)) for \(request.username.prefix(64)) from \(address): not allowed from there (from=)")

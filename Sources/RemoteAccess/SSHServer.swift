@@ -16,6 +16,9 @@ public final class SSHServer: Sendable {
     public let port: Int
     /// Who may connect, and the counts of those who did.
     public let gate: ConnectionGate
+    private let authorized: CurrentAuthorizedKeys
+    private let authorizedKeysFile: String
+    private let log: @Sendable (String, String) -> Void
     /// The log source of the server's lines.
     public static let logSource = "ssh"
     /// Seconds between the lines that sum up refused connections.
@@ -38,6 +41,10 @@ public final class SSHServer: Sendable {
         guard !authorized.keys.isEmpty else {
             throw Failure(description: "\(authorizedKeysFile) has no usable key (ssh-ed25519 or ecdsa-sha2-nistp256)")
         }
+        let current = CurrentAuthorizedKeys(authorized)
+        self.authorized = current
+        self.authorizedKeysFile = authorizedKeysFile
+        self.log = { agent.log.add($0, $1, service: SSHServer.logSource) }
         let hostKey: NIOSSHPrivateKey
         do {
             hostKey = try HostKey.loadOrCreate(in: dataDirectory, log: { agent.log.add("error", $0, service: SSHServer.logSource) })
@@ -58,7 +65,7 @@ public final class SSHServer: Sendable {
                 // Refused connections are closed at once and summed up every few seconds.
                 if gate.admit(source: source) != nil { return channel.close() }
                 let delegate = AuthenticationDelegate(
-                    authorized: authorized, connection: channel, log: log, admit: { gate.authenticated(source: source) })
+                    keys: { current.value }, connection: channel, log: log, admit: { gate.authenticated(source: source) })
                 // A client that says nothing is dropped early; one that has not logged in
                 // within the limit, later: idle connections hold startups only briefly.
                 let identification = channel.eventLoop.scheduleTask(in: .seconds(limits.identificationSeconds)) {
@@ -99,6 +106,23 @@ public final class SSHServer: Sendable {
         self.group = group
         self.gate = gate
         self.port = channel.localAddress?.port ?? port
+    }
+
+    /// Reads the authorized keys again (SIGHUP): logins from now on are checked against
+    /// what the file says; sessions already open stay. A file that cannot be read leaves
+    /// the keys as they were.
+    public func reloadAuthorizedKeys() {
+        let text: String
+        do {
+            text = String(decoding: try FileSystem.read(authorizedKeysFile, limit: 1 << 20), as: UTF8.self)
+        } catch {
+            log("error", "cannot re-read the authorized keys (kept as they were): \(error)")
+            return
+        }
+        let keys = AuthorizedKeys(text: text, file: authorizedKeysFile)
+        for problem in keys.problems { log("warning", problem) }
+        authorized.replace(with: keys)
+        log(keys.keys.isEmpty ? "warning" : "info", "authorized keys re-read: \(keys.keys.count) usable")
     }
 
     public func shutdown() {

@@ -18,7 +18,7 @@ import ThreadSupport
 
 /// Set by SIGINT: stops the running console command, never the agent.
 let interruptRequested = Atomic<Bool>(false)
-/// Set by the first of a reboot, SIGTERM/SIGHUP and the console's `exit` to stop the agent;
+/// Set by the first of a reboot, SIGTERM and the console's `exit` to stop the agent;
 /// the others then leave the stop to it.
 let stopBegun = Atomic<Bool>(false)
 
@@ -67,8 +67,8 @@ struct AgentCommand: ParsableCommand {
     }
 
     func run() throws {
-        // SIGTERM and SIGHUP (a service manager stopping us) end the agent cleanly: blocked in
-        // every thread from here on, and taken by one (`stopOnSignal`) once the agent runs.
+        // SIGTERM (a service manager stopping us) ends the agent cleanly and SIGHUP re-reads
+        // the keys: blocked in every thread from here on, and taken by one thread once the agent runs.
         var stopSignals = Self.stopSignals()
         pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
         let locator = BoardLocator.standard()
@@ -219,11 +219,20 @@ struct AgentCommand: ParsableCommand {
             throw fail("--console and --no-console contradict each other")
         }
         // Everything is up: a stop signal that came meanwhile waited, and is taken now.
+        let trustFolder = trustedKeys ?? "/etc/midflight/trusted-keys"
         let signalTaker = spawnThread {
             var signals = Self.stopSignals()
             var received: Int32 = 0
-            guard sigwait(&signals, &received) == 0, Self.beginStop() else { return }
-            Terminal.writeError("midflightd: stopping (\(received == SIGTERM ? "SIGTERM" : "SIGHUP"))")
+            // SIGHUP re-reads the keys (as sshd and systemd's reload expect); SIGTERM stops.
+            while sigwait(&signals, &received) == 0, received == SIGHUP {
+                let trust = TrustStore(folder: trustFolder)
+                for problem in trust.problems { log.add("warning", "ignoring \(problem)") }
+                agent.replaceTrustedKeys(trust)
+                log.add("info", "trusted keys re-read: \(trust.ids.count) (\(trust.ids.joined(separator: ", ")))")
+                running.server?.reloadAuthorizedKeys()
+            }
+            guard received == SIGTERM, Self.beginStop() else { return }
+            Terminal.writeError("midflightd: stopping (SIGTERM)")
             // A stop that hangs still ends (SIGALRM's default action), after the store writer's 30 s.
             alarm(40)
             firmware?.stopWatching()
@@ -334,7 +343,7 @@ extension AgentCommand {
         stopBegun.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
     }
 
-    /// The signals that stop the agent cleanly.
+    /// The signals the signal thread takes: SIGTERM stops the agent cleanly, SIGHUP re-reads keys.
     static func stopSignals() -> sigset_t {
         var signals = sigset_t()
         sigemptyset(&signals)

@@ -249,4 +249,24 @@ import Testing
         #expect(session.waitFor("option command is not implemented by this server; key refused", in: \.stderr, timeout: 10) != nil, "\(session.stderr)")
         #expect(session.waitFor("has no usable key", in: \.stderr, timeout: 10) != nil, "\(session.stderr)")
     }
+
+    @Test func sighupRereadsTheKeysWithoutStopping() throws {
+        let (session, port) = try agent()
+        defer { session.finish() }
+        let second = try key("second")
+        #expect(try run(try ssh(port, identity: second) + ["root@127.0.0.1", "services"]).status == 255)
+        // The operator adds a key and tells the agent, as for sshd.
+        let added = try String(contentsOfFile: try key("client") + ".pub", encoding: .utf8) + (try String(contentsOfFile: second + ".pub", encoding: .utf8))
+        try added.write(toFile: folder + "/authorized_keys", atomically: true, encoding: .utf8)
+        kill(session.process.processIdentifier, SIGHUP)
+        #expect(session.waitFor("authorized keys re-read: 2 usable", in: \.stderr, timeout: 5) != nil, "\(session.stderr)")
+        #expect(session.waitFor("trusted keys re-read", in: \.stderr, timeout: 5) != nil)
+        #expect(try run(try ssh(port, identity: second) + ["root@127.0.0.1", "services"]).status == 0)
+        #expect(session.process.isRunning)
+        // And takes one away.
+        try String(contentsOfFile: second + ".pub", encoding: .utf8).write(toFile: folder + "/authorized_keys", atomically: true, encoding: .utf8)
+        kill(session.process.processIdentifier, SIGHUP)
+        #expect(session.waitFor("authorized keys re-read: 1 usable", in: \.stderr, timeout: 5) != nil)
+        #expect(try run(try ssh(port) + ["root@127.0.0.1", "services"]).status == 255)
+    }
 }
