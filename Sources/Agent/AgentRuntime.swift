@@ -52,7 +52,7 @@ public final class AgentRuntime: @unchecked Sendable {
     /// Swaps made of each module, and the last probation rollback of each (with the swap it
     /// undid): what a pusher's wait for the verdict reads.
     var swapSerials: [String: Int] = [:]
-    var probationRollbacks: [String: (serial: Int, version: String, reason: String)] = [:]
+    var probationRollbacks: [String: [Int: (version: String, reason: String)]] = [:]
     /// When the loop thread last came round (monotonic nanoseconds; 0 before it starts).
     let heartbeat = Atomic<UInt64>(0)
     /// What was wrong with the stored state at start (and what was done instead), for
@@ -358,9 +358,11 @@ public final class AgentRuntime: @unchecked Sendable {
             // to its old instance, kept intact, so the module runs one version everywhere.
             note("error", "\(crash); rolling back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
             service.lastCrash = crash.description
-            probationRollbacks[service.config.module] = (
-                swapSerials[service.config.module] ?? 0, previous.manifest.version.description, crash.description
-            )
+            // By swap, the last few kept: a waiter asks about its own swap, whatever came after.
+            var rollbacks = probationRollbacks[service.config.module] ?? [:]
+            rollbacks[swapSerials[service.config.module] ?? 0] = (previous.manifest.version.description, crash.description)
+            if rollbacks.count > 16, let oldest = rollbacks.keys.min() { rollbacks[oldest] = nil }
+            probationRollbacks[service.config.module] = rollbacks
             // First: the standbys renewed below must be of the version running again.
             artifacts[service.config.module] = previous.artifact
             for other in services.values where other.config.module == service.config.module {

@@ -189,6 +189,7 @@ extension AgentRuntime {
         }
         let started = now
         var migrated: [(service: Service, old: ModuleInstance, new: ModuleInstance, timer: Int)] = []
+        var savedReadings: [String: [String: Double]] = [:]
         var stateMigrated = true
         for (service, next, parameters) in prepared {
             guard let old = service.instance, let resources = service.resources else { continue }
@@ -198,10 +199,15 @@ extension AgentRuntime {
             } catch {
                 // The running version itself failed: undo what switched, and supervise the crash.
                 undo(migrated, manifest: manifest)
+                for (name, readings) in savedReadings { services[name]?.readings = readings }
                 crashed(service, error)
                 return .failure(SwapRefusal(description: "\(error) while handing over its state; the swap was abandoned"))
             }
             let timer = resources.timerPeriodMilliseconds
+            // Readings belong to the version that published them: the new one starts with
+            // none (what it publishes in code_change counts), the old ones come back on undo.
+            savedReadings[service.name] = service.readings
+            service.readings = [:]
             do {
                 // The new version reads its parameters in its own manifest's order.
                 try resources.adopt(manifest, parameters: parameters)
@@ -210,6 +216,7 @@ extension AgentRuntime {
                 migrated.append((service, old, instance, timer))
             } catch {
                 undo(migrated + [(service, old, next, timer)], manifest: manifest)
+                for (name, readings) in savedReadings { services[name]?.readings = readings }
                 note("error", "swap to \(manifest.name) \(manifest.version) abandoned: \(error)", service: service.name)
                 return .failure(SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running"))
             }
@@ -219,8 +226,6 @@ extension AgentRuntime {
         let retired = Handoff(migrated.compactMap(\.service.previous))
         for entry in migrated {
             entry.service.instance = entry.new
-            // Readings belong to the version that published them: the new one publishes its own.
-            entry.service.readings = [:]
             entry.service.previous = entry.old
             entry.service.timerBeforeSwap = entry.timer
             entry.service.probationUntil = now + AgentRuntime.probationNanoseconds

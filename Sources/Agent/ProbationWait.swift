@@ -6,7 +6,7 @@ import ThreadSupport
 extension AgentRuntime {
     /// On the loop thread: how the swap `report` describes is faring on probation.
     func probationVerdict(of report: SwapReport) -> ProbationVerdict {
-        if let rollback = probationRollbacks[report.module], rollback.serial == report.serial {
+        if let rollback = probationRollbacks[report.module]?[report.serial] {
             return .rolledBack(to: rollback.version, reason: rollback.reason)
         }
         // A later swap of the module ended this one's probation: it was not rolled back.
@@ -39,7 +39,7 @@ extension SwapReport {
         case nil: return (description + "; on probation for \(window) s (not waited for)", stored)
         case .passed: return (description + "; passed its \(window) s probation", stored)
         case .rolledBack(let version, let reason): return (description + "; then rolled back to \(version) on probation: \(reason)", false)
-        case .pending: return (description + "; no probation verdict (the agent is stopping)", false)
+        case .pending: return (description + "; no probation verdict came (the agent stopped, or its loop is held)", false)
         }
     }
 }

@@ -6,11 +6,19 @@ enum AddressPattern {
         let body = pattern.hasPrefix("!") ? pattern.dropFirst() : Substring(pattern)
         guard !body.isEmpty else { return false }
         if body.contains("/") { return cidr(body) != nil }
-        return body.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".:-*?".contains($0)) }
+        // Addresses only (no reverse DNS here): a host name, a range or a spelling that can
+        // never match would make a `!` exclusion silently exclude nothing.
+        if body.contains(":") { return body.allSatisfy { $0.isHexDigit || ":*?".contains($0) } }
+        return body.allSatisfy { $0.isNumber || ".*?".contains($0) } && body.contains(where: { $0 == "." || $0 == "*" })
     }
 
     /// Whether `address` is allowed by `patterns`: some pattern matches and no negated one does.
-    static func matches(_ patterns: [String], address: String) -> Bool {
+    /// An IPv4 client on a dual-stack socket (`::ffff:a.b.c.d`) is matched as `a.b.c.d`, as
+    /// sshd does; an address that is not known matches nothing.
+    static func matches(_ patterns: [String], address rawAddress: String) -> Bool {
+        var address = rawAddress.lowercased()
+        if address.hasPrefix("::ffff:"), ipv4(address.dropFirst(7)) != nil { address = String(address.dropFirst(7)) }
+        guard ipv4(Substring(address)) != nil || address.contains(":") else { return false }
         var allowed = false
         for pattern in patterns {
             let negated = pattern.hasPrefix("!")

@@ -75,7 +75,13 @@ public struct AuthorizedKeys: Sendable {
                 continue
             }
             do {
-                entries[try NIOSSHPublicKey(openSSHPublicKey: "\(type) \(rest[1])")] = entry
+                let key = try NIOSSHPublicKey(openSSHPublicKey: "\(type) \(rest[1])")
+                // The first line of a key is the one that holds, as sshd reads them.
+                guard entries[key] == nil else {
+                    problems.append("\(place): this key is on an earlier line too; that line's options hold")
+                    continue
+                }
+                entries[key] = entry
             } catch {
                 problems.append("\(place): the \(type) key does not parse")
             }
@@ -98,6 +104,7 @@ public struct AuthorizedKeys: Sendable {
             let value = option.contains("=") ? String(option.drop { $0 != "=" }.dropFirst()) : nil
             switch name {
             case "from":
+                guard from == nil else { return .failure(OptionProblem(description: "more than one from= (sshd refuses it too)")) }
                 guard let value, value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") else {
                     return .failure(OptionProblem(description: "from= needs a quoted pattern list"))
                 }
@@ -105,7 +112,7 @@ public struct AuthorizedKeys: Sendable {
                 guard !patterns.isEmpty, patterns.allSatisfy({ AddressPattern.isValid($0) }) else {
                     return .failure(OptionProblem(description: "from=\(value) has a pattern this server cannot read"))
                 }
-                from = (from ?? []) + patterns
+                from = patterns
             case "restrict": restricted = true
             case "no-pty": pty = false
             case "pty": pty = pty ?? true

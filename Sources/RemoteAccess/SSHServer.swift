@@ -109,15 +109,20 @@ public final class SSHServer: Sendable {
     }
 
     /// Reads the authorized keys again (SIGHUP): logins from now on are checked against
-    /// what the file says; sessions already open stay. A file that cannot be read leaves
-    /// the keys as they were.
+    /// what the file says (a deleted file: nobody); sessions already open stay. A file that
+    /// exists but cannot be read leaves the keys as they were.
     public func reloadAuthorizedKeys() {
         let text: String
-        do {
-            text = String(decoding: try FileSystem.read(authorizedKeysFile, limit: 1 << 20), as: UTF8.self)
-        } catch {
-            log("error", "cannot re-read the authorized keys (kept as they were): \(error)")
-            return
+        if !FileSystem.exists(authorizedKeysFile) {
+            // Deleted: nobody may log in any more, as with sshd.
+            text = ""
+        } else {
+            do {
+                text = String(decoding: try FileSystem.read(authorizedKeysFile, limit: 1 << 20), as: UTF8.self)
+            } catch {
+                log("error", "cannot re-read the authorized keys (kept as they were): \(error)")
+                return
+            }
         }
         let keys = AuthorizedKeys(text: text, file: authorizedKeysFile)
         for problem in keys.problems { log("warning", problem) }

@@ -87,7 +87,7 @@ enum FixtureModules {
         #expect(session.run("modules", until: "threshold").contains("pulse-counter  1.0.0"))
         // Only 1.1.0 published `layout`: it went with 1.1.0, while 1.0.0's own readings come back.
         Thread.sleep(forTimeInterval: 1.3)
-        let rolledBack = session.run("status flow", until: "count = ")
+        let rolledBack = session.run("status flow", until: "edges:")
         #expect(rolledBack.contains("flow: pulse-counter 1.0.0, running") && !rolledBack.contains("layout"), "\(rolledBack)")
         // A second rollback does not go forward again.
         #expect(session.run("module rollback pulse-counter", until: "error").contains("no earlier version"))
