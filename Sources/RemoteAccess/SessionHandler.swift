@@ -43,6 +43,8 @@ final class SessionHandler: ChannelInboundHandler {
     private var heldInput: [UInt8] = []
     /// Ctrl-D or end of input arrived while a command ran: leave once the queue is done.
     private var closeWhenIdle = false
+    /// The session is ending (its exit status is on its way).
+    private var ending = false
     private var pushed: [UInt8] = []
     private var history: [String] = []
     private var escape: [UInt8] = []
@@ -169,7 +171,8 @@ final class SessionHandler: ChannelInboundHandler {
                     finish(context.channel, status: 1)
                 }
             case .shell:
-                if busy { closeWhenIdle = true } else { finish(context.channel, status: 0) }
+                // Typed-ahead input held behind a completion still runs before the session ends.
+                if busy || completing { closeWhenIdle = true } else { finish(context.channel, status: 0) }
             default:
                 break
             }
@@ -297,6 +300,8 @@ final class SessionHandler: ChannelInboundHandler {
                     let held = session.heldInput
                     session.heldInput = []
                     session.feed(held, channel: channel)
+                    // The client's input ended meanwhile and nothing is left to run.
+                    if session.closeWhenIdle, !session.busy, !session.completing { session.finish(channel, status: 0) }
                 }
             }
             return
@@ -420,6 +425,9 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     private func finish(_ channel: Channel, status: Int) {
+        // Once: the exit status is sent a single time.
+        guard !ending else { return }
+        ending = true
         SessionHandler.close(channel, status: status)
     }
 
