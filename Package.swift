@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "ModuleTesting", dependencies: ["ModuleSDK", "ModuleHost", "Manifests", "Hardware", "Boards"]),
         .target(
             name: "ModuleRuntime",
-            dependencies: ["ModuleABI", "Manifests", "ModuleHost", .product(name: "WasmKit", package: "WasmKit")]
+            dependencies: ["ModuleABI", "Manifests", "ModuleHost", "ThreadSupport", .product(name: "WasmKit", package: "WasmKit")]
         ),
         .target(name: "HardwareTools", dependencies: ["Hardware", "SimulatedHardware", "JSON"]),
         .target(

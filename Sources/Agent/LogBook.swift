@@ -1,7 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+import ThreadSupport
 
 /// The agent's log: the last lines of each source (every service, and the agent itself),
 /// each also written to the agent's standard error (journald picks it up under systemd).
@@ -56,14 +54,14 @@ public final class LogBook: Sendable {
     /// The clock of the rate limit (monotonic nanoseconds); tests give their own.
     private let clock: @Sendable () -> UInt64
 
-    public init(echo: @escaping @Sendable (String) -> Void, clock: @escaping @Sendable () -> UInt64 = { LogBook.monotonicNow() }) {
+    public init(echo: @escaping @Sendable (String) -> Void, clock: @escaping @Sendable () -> UInt64 = { monotonicNanoseconds() }) {
         self.echo = echo
         self.clock = clock
     }
 
     /// Adds a line stamped now (the monotonic clock), for callers without the agent's clock.
     public func add(_ level: String, _ message: String, service: String? = nil) {
-        add(level, message, service: service, at: Self.monotonicNow())
+        add(level, message, service: service, at: monotonicNanoseconds())
     }
 
     public func add(_ level: String, _ message: String, service: String? = nil, at time: UInt64) {
@@ -150,11 +148,5 @@ public final class LogBook: Sendable {
     private static func hex(_ value: UInt32, digits: Int) -> String {
         let text = String(value, radix: 16)
         return String(repeating: "0", count: max(0, digits - text.count)) + text
-    }
-
-    public static func monotonicNow() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 }

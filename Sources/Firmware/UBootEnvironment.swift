@@ -124,20 +124,10 @@ public struct UBootEnvironment: Sendable {
     /// One copy's bytes (exactly its size at its offset, as libubootenv reads them) and
     /// what they amount to.
     private static func image(of copy: Copy) -> (bytes: [UInt8]?, condition: CopyCondition) {
-        let fd = Glibc.open(copy.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return (nil, errno == ENOENT ? .missing : .unreadable) }
-        defer { Glibc.close(fd) }
-        var bytes = [UInt8](repeating: 0, count: copy.size)
-        var done = 0
-        while done < copy.size {
-            let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, copy.size - done, off_t(copy.offset + done)) }
-            if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { return (nil, .unreadable) }
-            if got == 0 { break }
-            done += got
-        }
-        let read = Array(bytes.prefix(done))
-        return (read, condition(of: read, size: copy.size))
+        guard FileSystem.exists(copy.path) else { return (nil, .missing) }
+        guard let file = try? BlockFile(path: copy.path, writable: false), let bytes = try? file.read(copy.size, at: copy.offset)
+        else { return (nil, .unreadable) }
+        return (bytes, condition(of: bytes, size: copy.size))
     }
 
     static func condition(of bytes: [UInt8], size: Int) -> CopyCondition {

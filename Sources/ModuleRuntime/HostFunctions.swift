@@ -1,5 +1,6 @@
 import ModuleABI
 import ModuleHost
+import ThreadSupport
 import WasmKit
 
 /// The ABI's imports as WasmKit host functions. Every guest pointer and length is
@@ -12,7 +13,7 @@ enum HostFunctions {
             store: store, parameters: function.parameters.map(\.wasmType), results: function.results.map(\.wasmType)
         ) { caller, arguments in
             guard let resources = binding.resources else { throw UnboundInstance(function: function.name) }
-            if binding.deadline != .max, ResourceBinding.now() > binding.deadline {
+            if binding.deadline != .max, monotonicNanoseconds() > binding.deadline {
                 throw ResourceBinding.OverBudget(budgetNanoseconds: resources.eventBudgetNanoseconds)
             }
             return try call(function.name, caller: caller, arguments, resources)

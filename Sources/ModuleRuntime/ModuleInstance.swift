@@ -1,6 +1,7 @@
 import Manifests
 import ModuleABI
 import ModuleHost
+import ThreadSupport
 import WasmKit
 
 /// One running copy of a module for one service: its own store, memory and fuel, host
@@ -185,7 +186,7 @@ public final class ModuleInstance {
         // than its service may hold the agent, is stopped.
         let budget = binding.resources?.eventBudgetNanoseconds ?? ServiceResources.defaultEventBudgetNanoseconds
         store.fuel = Fuel(remaining: engine.fuel(forNanoseconds: budget))
-        binding.deadline = ResourceBinding.now() + budget
+        binding.deadline = monotonicNanoseconds() + budget
         defer { binding.deadline = .max }
         do {
             return try export.invoke(arguments)

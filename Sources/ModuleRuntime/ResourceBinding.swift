@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ModuleHost
 
 /// Where an instance's host calls go: a warm standby is instantiated before it has a
@@ -18,11 +15,5 @@ final class ResourceBinding {
     /// Thrown by a host call made after the event's deadline.
     struct OverBudget: Error {
         let budgetNanoseconds: UInt64
-    }
-
-    static func now() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }
