@@ -20,6 +20,8 @@ public struct ServiceSummary: Sendable {
     public let edgeLatency: EdgeLatency.Summary?
     /// The version of the warm standby instance waiting for the next restart, if one is ready.
     public let standby: String?
+    /// What the running instance reports about itself; nil when the service is not running.
+    public let health: HealthReport?
 }
 
 /// One parameter as the console shows it.
@@ -65,7 +67,8 @@ extension AgentRuntime {
                 + (service.config.grants.clockSet ? ["clock"] : []),
             readings: service.readings.keys.sorted().map { ($0, service.readings[$0] ?? 0) }, lastCrash: service.lastCrash,
             timerMilliseconds: Int(service.tickPeriod / 1_000_000), edgeLatency: service.edgeLatency.summary,
-            standby: service.standby?.manifest.version.description)
+            standby: service.standby?.manifest.version.description,
+            health: service.state.isRunning ? service.instance?.health : nil)
     }
 
     public func serviceSummary(_ name: String) throws(AgentRefusal) -> ServiceSummary {
@@ -184,15 +187,25 @@ extension AgentRuntime {
         }
     }
 
+    /// `module history NAME`: every version that ran, in the order first tried, with what
+    /// became of it (active, rolled back and why, replaced by which).
     public func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
         guard config.services.values.contains(where: { $0.module == name }) else {
             throw AgentRefusal("no service runs module '\(name)'")
         }
-        let history = store.history(of: name).map(\.description)
-        if history.isEmpty, let version = (try? artifact(for: name))?.manifest.version {
-            return ["\(version) (built in)"]
+        // What the store writer was given so far (a rollback's record) is part of the answer.
+        flushStore()
+        let running = (try? artifact(for: name))?.manifest.version
+        var outcomes = store.outcomes(of: name)
+        if outcomes.events.isEmpty {
+            // Before the journal (or without one): the versions the history says were active.
+            for version in store.history(of: name) { outcomes.add(.activated(version)) }
         }
-        return history
+        var lines = outcomes.lines(running: running)
+        if store.history(of: name).isEmpty, let running, builtInSources[name]?.version == running {
+            lines = lines.map { $0.hasPrefix("\(running) ") ? $0 + " (built in)" : $0 }
+        }
+        return lines
     }
 
     /// `module load NAME FILE`: a local hot swap, for development. Call it off the loop

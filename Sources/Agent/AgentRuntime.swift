@@ -325,6 +325,7 @@ public final class AgentRuntime: @unchecked Sendable {
         do {
             try body(instance)
             updateTimer(service)
+            if instance.health != service.loggedHealth, noticeHealth(service, instance, event: event) { return }
             if let share = service.loopShare.add(busy: monotonicNanoseconds() - started, at: started) {
                 // Each event within its budget, but together holding the loop from the others.
                 crashed(
@@ -342,6 +343,21 @@ public final class AgentRuntime: @unchecked Sendable {
                     module: instance.manifest.name, version: instance.manifest.version.description, event: event,
                     kind: .failed, reason: "\(error)"))
         }
+    }
+
+    /// Logs a change of what the running instance reports about itself; on probation, a
+    /// new version that reports failing is rolled back like one that crashed. True when it was.
+    private func noticeHealth(_ service: Service, _ instance: ModuleInstance, event: String) -> Bool {
+        let health = instance.health
+        service.loggedHealth = health
+        note(health == .healthy ? "info" : health.isFailing ? "error" : "warning", "health: \(health)", service: service.name)
+        guard health.isFailing, service.previous != nil else { return false }
+        crashed(
+            service,
+            ServiceCrash(
+                module: instance.manifest.name, version: instance.manifest.version.description, event: event, kind: .unhealthy,
+                reason: health.reason ?? "failing"))
+        return true
     }
 
     func updateTimer(_ service: Service) {
@@ -369,6 +385,7 @@ public final class AgentRuntime: @unchecked Sendable {
                 guard let old = other.previous else { continue }
                 other.previous = nil
                 other.instance = old
+                other.loggedHealth = old.health
                 // What the rolled-back version published goes with it.
                 other.readings = [:]
                 if let resources = other.resources {
@@ -384,9 +401,12 @@ public final class AgentRuntime: @unchecked Sendable {
                 prepareStandbyLater(other)
             }
             let (store, module, version, name) = (self.store, previous.manifest.name, previous.manifest.version, service.name)
+            let given = (SemanticVersion(crash.version), "on probation: \(crash)")
             storeWriter.submit { [weak self] in
                 do {
                     try store.revert(module, to: version)
+                    if let left = given.0 { try store.record(.rolledBack(left, reason: given.1), of: module) }
+                    try store.record(.activated(version), of: module)
                 } catch {
                     self?.note("warning", "rolled back, but could not record it: \(error)", service: name)
                 }
@@ -478,9 +498,13 @@ public final class AgentRuntime: @unchecked Sendable {
                     note("error", problem)
                     dataProblems.withLock { $0.append(problem) }
                     // The history says what runs: a version given up on is dropped from it.
-                    if !candidate.builtIn, history.contains(candidate.version), history.last != candidate.version {
+                    if !candidate.builtIn, history.contains(candidate.version), let given = history.last, given != candidate.version {
                         let (name, version) = (module, candidate.version)
-                        storeWriter.submit { [store] in try? store.revert(name, to: version) }
+                        storeWriter.submit { [store] in
+                            try? store.revert(name, to: version)
+                            try? store.record(.rolledBack(given, reason: "its stored file was unusable at start"), of: name)
+                            try? store.record(.activated(version), of: name)
+                        }
                     }
                 }
                 artifacts[module] = artifact
@@ -561,6 +585,7 @@ public final class AgentRuntime: @unchecked Sendable {
             service.generation += 1
             service.resources = resources
             service.instance = instance
+            service.loggedHealth = instance.health
             service.readings = [:]
             // Latency figures describe this instance: a restart starts them again.
             service.edgeLatency = EdgeLatency()

@@ -195,6 +195,21 @@ public final class DataStore: @unchecked Sendable {
         for dropped in Set(before).subtracting(entries) { unlink(moduleFolder(name) + "/\(dropped).wasm") }
     }
 
+    /// What became of each version that ran (`module history`); empty when none is
+    /// recorded or the journal cannot be read (it only explains).
+    public func outcomes(of name: String) -> ModuleOutcomes {
+        guard let bytes = try? FileSystem.read(moduleFolder(name) + "/outcomes", limit: 256 << 10) else { return ModuleOutcomes() }
+        return ModuleOutcomes(parsing: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// Adds `event` to the module's outcomes journal.
+    public func record(_ event: ModuleOutcomes.Event, of name: String) throws(Failure) {
+        var outcomes = outcomes(of: name)
+        outcomes.add(event)
+        try DataStore.makeDirectory(moduleFolder(name))
+        try DataStore.writeAtomically(Array(outcomes.serialized.utf8), to: moduleFolder(name) + "/outcomes")
+    }
+
     /// The installed file of a version, if it is stored.
     public func installed(_ name: String, version: SemanticVersion) -> ModuleRecord? {
         let path = moduleFolder(name) + "/\(version).wasm"

@@ -344,7 +344,7 @@ public final class FirmwareManager: @unchecked Sendable {
                 guard let health = agent.performIfRunning({ $0.permanentServiceHealth() }) else { return }
                 let crashed = lastRestarts.map { $0 != health.restarts } ?? false
                 lastRestarts = health.restarts
-                let healthy = health.allRunning && !crashed
+                let healthy = health.allHealthy && !crashed
                 let verdict: HealthGate.Verdict? = lock.withLock {
                     guard watching, var current = gate else { return nil }
                     let verdict = current.observe(healthy: healthy, now: monotonicNanoseconds())

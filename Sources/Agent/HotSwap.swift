@@ -106,6 +106,7 @@ extension AgentRuntime {
         if let builtIn, history.isEmpty {
             _ = try store.install(try FileSystem.read(builtIn.path, limit: limit), manifest: builtIn.manifest)
             try store.activate(manifest.name, version: builtIn.manifest.version)
+            if store.outcomes(of: manifest.name).events.isEmpty { try store.record(.activated(builtIn.manifest.version), of: manifest.name) }
         }
         _ = try store.install(bytes, manifest: manifest)
         if freshStateIfRefused, history.contains(manifest.version) {
@@ -113,6 +114,7 @@ extension AgentRuntime {
         } else {
             try store.activate(manifest.name, version: manifest.version)
         }
+        try store.record(.activated(manifest.version), of: manifest.name)
     }
 
     /// On the loop thread: the checks that need the services, and what to prepare.
@@ -226,6 +228,7 @@ extension AgentRuntime {
         let retired = Handoff(migrated.compactMap(\.service.previous))
         for entry in migrated {
             entry.service.instance = entry.new
+            entry.service.loggedHealth = .healthy
             entry.service.previous = entry.old
             entry.service.timerBeforeSwap = entry.timer
             entry.service.probationUntil = now + AgentRuntime.probationNanoseconds
@@ -313,6 +316,10 @@ extension AgentRuntime {
         } catch {
             throw SwapRefusal(description: "\(error)")
         }
-        return try swapHoldingLock(to: bytes, source: record.path, allowDowngrade: true, freshStateIfRefused: true)
+        let report = try swapHoldingLock(to: bytes, source: record.path, allowDowngrade: true, freshStateIfRefused: true)
+        if let left = history.last {
+            storeWriter.submit { [store] in try? store.record(.rolledBack(left, reason: "by module rollback"), of: module) }
+        }
+        return report
     }
 }

@@ -22,6 +22,8 @@ final class Service {
     var readings: [String: Double] = [:]
     var restarts = 0
     var lastCrash: String?
+    /// The health last logged for the running instance (changes are logged once).
+    var loggedHealth = HealthReport.healthy
     var edgeLatency = EdgeLatency()
     /// The loop time its events took lately.
     var loopShare = LoopShare()

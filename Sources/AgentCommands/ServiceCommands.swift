@@ -17,13 +17,15 @@ public struct ServicesCommand: ParsableCommand, ContextCommand {
                     ("name", .string(summary.name)), ("module", .string(summary.module)), ("version", .string(summary.version)),
                     ("state", .string(summary.state)), ("restarts", number(Double(summary.restarts))),
                     ("detail", summary.detail.map(JSONValue.string) ?? .null),
+                    ("health", summary.health.map { .string($0.word) } ?? .null),
+                    ("healthReason", summary.health?.reason.map(JSONValue.string) ?? .null),
                 ])
             }).serialized)
             return
         }
         context.write(table(
-            ["SERVICE", "MODULE", "VERSION", "STATE", "RESTARTS", "DETAIL"],
-            summaries.map { [$0.name, $0.module, $0.version, $0.state, String($0.restarts), $0.detail ?? ""] }))
+            ["SERVICE", "MODULE", "VERSION", "STATE", "HEALTH", "RESTARTS", "DETAIL"],
+            summaries.map { [$0.name, $0.module, $0.version, $0.state, $0.health?.word ?? "-", String($0.restarts), $0.detail ?? $0.health?.reason ?? ""] }))
         for problem in try agent(context).dataProblems.withLock({ $0 }) { context.write("stored state: " + problem) }
     }
 }
@@ -45,6 +47,8 @@ public struct StatusCommand: ParsableCommand, ContextCommand {
                 ("grants", .array(summary.grants.map(JSONValue.string))),
                 ("readings", .object(summary.readings.map { ($0.0, number($0.1)) })),
                 ("lastCrash", summary.lastCrash.map(JSONValue.string) ?? .null),
+                ("health", summary.health.map { .string($0.word) } ?? .null),
+                ("healthReason", summary.health?.reason.map(JSONValue.string) ?? .null),
                 ("edgeLatency", summary.edgeLatency.map { latency in
                     .object([
                         ("medianNanoseconds", number(Double(latency.median))), ("p99Nanoseconds", number(Double(latency.p99))),
@@ -57,6 +61,7 @@ public struct StatusCommand: ParsableCommand, ContextCommand {
             return
         }
         context.write("\(summary.name): \(summary.module) \(summary.version), \(summary.state)\(summary.detail.map { " (\($0))" } ?? "")")
+        if let health = summary.health { context.write("  health:   \(health)") }
         context.write("  grants:   \(summary.grants.isEmpty ? "none" : summary.grants.joined(separator: ", "))")
         context.write("  restarts: \(summary.restarts)\(summary.timerMilliseconds > 0 ? ", timer every \(summary.timerMilliseconds) ms" : "")")
         for (reading, value) in summary.readings { context.write("  \(reading) = \(value)") }

@@ -5,7 +5,11 @@
 /// Changing anything here changes the ABI: bump `version`, update `docs/module-abi.md`
 /// and the golden test (`ModuleABITests`), which fails until all three agree.
 public enum ModuleABI {
-    public static let version: Int32 = 1
+    public static let version: Int32 = 2
+
+    /// The oldest ABI a module may still be built for: version 1 modules load and run,
+    /// without what later versions added (they never report their health).
+    public static let oldestSupportedVersion: Int32 = 1
 
     /// The import module name every host function lives in.
     public static let importModule = "midflight"
@@ -96,12 +100,36 @@ public enum ModuleABI {
         public static let statePut = Function("state_put", [.i32, .i32], [.i32])
         /// `(ptr, len) -> status`: the reply to the console call in progress.
         public static let reply = Function("reply", [.i32, .i32], [.i32])
+        /// `(health, ptr, len) -> status`: the service says how it is (`Health`) and why
+        /// (a reason of at most `healthReasonLimit` bytes; empty when healthy). Since ABI 2.
+        public static let reportHealth = Function("health_report", [.i32, .i32, .i32], [.i32])
 
         public static let all: [Function] = [
             i2cRead, i2cWrite, gpioRead, gpioWrite, timerEvery, monotonicNanoseconds, wallNanoseconds,
-            wallSynchronized, setWall, log, publish, parameter, statePut, reply,
+            wallSynchronized, setWall, log, publish, parameter, statePut, reply, reportHealth,
         ]
+
+        /// The ABI version that added an import (absent: version 1). A module built for an
+        /// older ABI that imports it is refused.
+        public static func introduced(_ function: Function) -> Int32 {
+            function == reportHealth ? 2 : 1
+        }
     }
+
+    /// What a service reports about itself with `health_report`.
+    public enum Health: Int32, CaseIterable, Sendable {
+        /// Doing its job (what every service is until it says otherwise).
+        case healthy = 0
+        /// Working, but not fully (the RTC's time is not valid yet, no pulses lately):
+        /// shown everywhere, never a reason to roll back.
+        case degraded = 1
+        /// Cannot do its job (the chip does not answer): the service is unhealthy, which
+        /// fails a swap's probation and a firmware's trial boot.
+        case failing = 2
+    }
+
+    /// The longest health reason kept, in bytes.
+    public static let healthReasonLimit = 200
 
     /// Status codes: 0 is success; host calls and module exports return these.
     public enum Status: Int32, CaseIterable, Sendable {
@@ -128,8 +156,9 @@ public enum ModuleABI {
     public static var canonicalDescription: String {
         var lines = ["version \(version)", "import module \(importModule)", "manifest section \(manifestSection)"]
         lines += Export.all.map { "export \($0)" }
-        lines += Import.all.map { "import \($0)" }
+        lines += Import.all.map { Import.introduced($0) > 1 ? "import \($0) since \(Import.introduced($0))" : "import \($0)" }
         lines += Status.allCases.map { "status \($0) = \($0.rawValue)" }
+        lines += Health.allCases.map { "health \($0) = \($0.rawValue)" }
         return lines.joined(separator: "\n")
     }
 

@@ -16,6 +16,14 @@ enum HostFunctions {
             if binding.deadline != .max, monotonicNanoseconds() > binding.deadline {
                 throw ResourceBinding.OverBudget(budgetNanoseconds: resources.eventBudgetNanoseconds)
             }
+            if function == ModuleABI.Import.reportHealth {
+                guard let reason = read(caller, i32(arguments[1]), i32(arguments[2]), limit: 4096) else { return badPointer }
+                guard let report = HealthReport(code: i32(arguments[0]), reason: reason) else {
+                    return status(ModuleABI.Status.invalidArgument.rawValue)
+                }
+                binding.health = report
+                return status(ModuleABI.Status.ok.rawValue)
+            }
             return try call(function.name, caller: caller, arguments, resources)
         }
     }

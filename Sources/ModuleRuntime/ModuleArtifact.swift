@@ -41,8 +41,9 @@ public struct ModuleArtifact: Sendable {
             throw ModuleRefusal(error.description)
         }
         let name = "\(manifest.name) \(manifest.version)"
-        guard manifest.abi == ModuleABI.version else {
-            throw ModuleRefusal("\(name) was built for module ABI \(manifest.abi); this agent speaks ABI \(ModuleABI.version)")
+        guard (ModuleABI.oldestSupportedVersion...ModuleABI.version).contains(manifest.abi) else {
+            throw ModuleRefusal(
+                "\(name) was built for module ABI \(manifest.abi); this agent runs ABI \(ModuleABI.oldestSupportedVersion) to \(ModuleABI.version)")
         }
         guard memories.count == 1, let maximum = memories[0].maximum else {
             throw ModuleRefusal("\(name): a module defines exactly one memory with a maximum size (link with --max-memory)")
@@ -66,12 +67,16 @@ public struct ModuleArtifact: Sendable {
         } catch {
             throw ModuleRefusal("\(name): invalid WebAssembly: \(error)")
         }
-        let provided = Set(ModuleABI.Import.all.map(\.name))
+        let provided = Dictionary(uniqueKeysWithValues: ModuleABI.Import.all.map { ($0.name, $0) })
         for entry in module.imports {
-            guard entry.module == ModuleABI.importModule, provided.contains(entry.name),
+            guard entry.module == ModuleABI.importModule, let function = provided[entry.name],
                 case .function = entry.descriptor
             else {
                 throw ModuleRefusal("\(name) imports \(entry.module).\(entry.name), which the host does not provide")
+            }
+            guard ModuleABI.Import.introduced(function) <= manifest.abi else {
+                throw ModuleRefusal(
+                    "\(name) imports \(entry.name), which came with ABI \(ModuleABI.Import.introduced(function)), but says it is built for ABI \(manifest.abi)")
             }
         }
         let exported = Set(module.exports.compactMap { export -> String? in

@@ -17,6 +17,9 @@ public final class ModuleInstance {
     }
     /// Whether this instance has its service's resources (a standby before `bind(to:)` has not).
     public var isBound: Bool { binding.resources != nil }
+    /// What the module last reported about itself (`healthy` until it reports, and always
+    /// for a version-1 module).
+    public var health: HealthReport { binding.health }
     private let engine: ModuleEngine
     private let store: Store
     private let instance: Instance
@@ -77,8 +80,8 @@ public final class ModuleInstance {
         } catch {
             throw ModuleRefusal("\(name): \(error.reason)")
         }
-        guard case .i32(let abi) = version.first, Int32(bitPattern: abi) == ModuleABI.version else {
-            throw ModuleRefusal("\(name) reports an ABI other than \(ModuleABI.version)")
+        guard case .i32(let abi) = version.first, Int32(bitPattern: abi) == artifact.manifest.abi else {
+            throw ModuleRefusal("\(name) reports an ABI other than the \(artifact.manifest.abi) its manifest names")
         }
     }
 
@@ -193,9 +196,19 @@ public final class ModuleInstance {
         } catch let over as ResourceBinding.OverBudget {
             throw fail(event, .outOfFuel, "over its \(over.budgetNanoseconds / 1_000_000) ms budget (in host calls)")
         } catch {
-            let reason = ModuleInstance.reason(error)
-            throw fail(event, reason == "out of fuel" ? .outOfFuel : .trap, reason)
+            throw fail(event, ranOutOfFuel() ? .outOfFuel : .trap, ModuleInstance.reason(error))
         }
+    }
+
+    /// Whether a trap was the fuel running out, read from what is left of it (WasmKit's
+    /// trap reasons are not public, and its text is not a contract): a charge that fails
+    /// leaves the fuel untouched, and no single charge costs more than the module's code
+    /// (one unit per operator) or one copy of its whole memory (one unit per 64 bytes). A
+    /// real trap that close to the end of its budget is reported as out of fuel too.
+    private func ranOutOfFuel() -> Bool {
+        guard let remaining = store.fuel?.remaining else { return false }
+        let largestCharge = UInt64(artifact.byteCount) + UInt64(engine.limits.memoryPages) * 65_536 / 64
+        return remaining < largestCharge
     }
 
     private func fail(_ event: String, _ kind: ServiceCrash.Kind, _ reason: String, status: ModuleABI.Status? = nil) -> ServiceCrash {

@@ -7,6 +7,9 @@ final class ResourceBinding {
     /// When the event in progress must end (monotonic nanoseconds), checked at every host
     /// call: fuel bounds the guest's own instructions, this bounds time spent in the host.
     var deadline: UInt64 = .max
+    /// What the instance last reported about itself: the instance's, not the service's, so
+    /// an old version kept on probation keeps its own.
+    var health = HealthReport.healthy
 
     init(_ resources: ServiceResources?) {
         self.resources = resources

@@ -10,6 +10,9 @@ public struct ServiceCrash: Error, Hashable, Sendable, CustomStringConvertible {
         case outOfFuel = "out of fuel"
         /// An export returned a non-zero status.
         case failed
+        /// On probation after a swap, the new version reported itself failing
+        /// (`health_report`): not a crash of the instance, but a reason to go back.
+        case unhealthy = "reported failing"
     }
 
     public let module: String
@@ -29,5 +32,7 @@ public struct ServiceCrash: Error, Hashable, Sendable, CustomStringConvertible {
         self.status = status
     }
 
-    public var description: String { "\(module) \(version) crashed in \(event): \(reason)" }
+    public var description: String {
+        kind == .unhealthy ? "\(module) \(version) reported failing after \(event): \(reason)" : "\(module) \(version) crashed in \(event): \(reason)"
+    }
 }

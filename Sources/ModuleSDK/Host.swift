@@ -71,6 +71,25 @@ public enum Host {
         }
     }
 
+    /// Says how the service is doing and why (the agent shows it, and a `failing` service
+    /// is unhealthy to probation and to a firmware's trial boot). The agent keeps the last
+    /// report of this version; a new instance starts `healthy`.
+    @discardableResult
+    public static func reportHealth(_ health: Health, _ reason: StaticString = "") -> HostStatus {
+        reason.withUTF8Buffer { buffer in
+            HostStatus(code: HostCalls.reportHealth(health.rawValue, buffer.baseAddress, Int32(buffer.count)))
+        }
+    }
+
+    /// `reportHealth` with a reason built at run time.
+    @discardableResult
+    public static func reportHealth(_ health: Health, _ reason: LogLine) -> HostStatus {
+        var bytes = reason.bytes
+        return bytes.withUnsafeMutableBufferPointer { buffer in
+            HostStatus(code: HostCalls.reportHealth(health.rawValue, UnsafePointer(buffer.baseAddress), Int32(buffer.count)))
+        }
+    }
+
     /// The current value of parameter `index` (manifest order); NaN if there is none.
     public static func parameter(_ index: Int) -> Double {
         HostCalls.parameter(Int32(index))

@@ -30,6 +30,8 @@ func midflight_param_get(_ index: Int32) -> Double
 func midflight_state_put(_ pointer: UnsafePointer<UInt8>?, _ count: Int32) -> Int32
 @_extern(wasm, module: "midflight", name: "reply") @_extern(c)
 func midflight_reply(_ pointer: UnsafePointer<UInt8>?, _ count: Int32) -> Int32
+@_extern(wasm, module: "midflight", name: "health_report") @_extern(c)
+func midflight_health_report(_ health: Int32, _ pointer: UnsafePointer<UInt8>?, _ count: Int32) -> Int32
 
 enum HostCalls {
     static func i2cRead(_ device: Int32, _ register: Int32, _ pointer: UnsafeMutablePointer<UInt8>?, _ count: Int32) -> Int32 { midflight_i2c_read(device, register, pointer, count) }
@@ -46,6 +48,7 @@ enum HostCalls {
     static func parameter(_ index: Int32) -> Double { midflight_param_get(index) }
     static func statePut(_ pointer: UnsafePointer<UInt8>?, _ count: Int32) -> Int32 { midflight_state_put(pointer, count) }
     static func reply(_ pointer: UnsafePointer<UInt8>?, _ count: Int32) -> Int32 { midflight_reply(pointer, count) }
+    static func reportHealth(_ health: Int32, _ pointer: UnsafePointer<UInt8>?, _ count: Int32) -> Int32 { midflight_health_report(health, pointer, count) }
 }
 #else
 /// Natively the same calls go to the host installed by the test harness.
@@ -97,6 +100,10 @@ enum HostCalls {
 
     static func reply(_ pointer: UnsafePointer<UInt8>?, _ count: Int32) -> Int32 {
         host.reply(bytes: pointer.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? [])
+    }
+
+    static func reportHealth(_ health: Int32, _ pointer: UnsafePointer<UInt8>?, _ count: Int32) -> Int32 {
+        host.reportHealth(health: health, reason: pointer.map { Array(UnsafeBufferPointer(start: $0, count: Int(count))) } ?? [])
     }
 }
 #endif

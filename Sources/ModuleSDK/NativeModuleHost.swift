@@ -18,6 +18,7 @@ public protocol NativeModuleHost: AnyObject {
     func parameter(index: Int) -> Double
     func statePut(bytes: [UInt8]) -> Int32
     func reply(bytes: [UInt8]) -> Int32
+    func reportHealth(health: Int32, reason: [UInt8]) -> Int32
 }
 
 /// Where native host calls go: the host of the module call in progress. Module calls

@@ -1,6 +1,7 @@
 import Boards
 import Hardware
 import Manifests
+import ModuleABI
 import ModuleHost
 import ModuleSDK
 
@@ -16,6 +17,8 @@ public final class ModuleHarness<Module: DeviceModule>: NativeModuleHost {
     /// Every publish, in order.
     public private(set) var published: [(name: String, value: Double)] = []
     private var reply: [UInt8] = []
+    /// What the module last reported with `Host.reportHealth` (`healthy` until it does).
+    public private(set) var health = HealthReport.healthy
 
     /// Loads the manifest at `manifestPath`, checks it against `grants`, takes the
     /// resources, and applies parameter overrides by name.
@@ -139,6 +142,12 @@ public final class ModuleHarness<Module: DeviceModule>: NativeModuleHost {
     public func parameter(index: Int) -> Double { resources.parameter(index: index) }
     public func statePut(bytes: [UInt8]) -> Int32 { resources.statePut(bytes: bytes) }
     public func reply(bytes: [UInt8]) -> Int32 { resources.reply(bytes: bytes) }
+
+    public func reportHealth(health: Int32, reason: [UInt8]) -> Int32 {
+        guard let report = HealthReport(code: health, reason: reason) else { return ModuleABI.Status.invalidArgument.rawValue }
+        self.health = report
+        return ModuleABI.Status.ok.rawValue
+    }
 }
 
 func readFile(_ path: String) throws -> [UInt8] {

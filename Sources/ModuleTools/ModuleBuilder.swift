@@ -73,7 +73,8 @@ public struct ModuleBuilder: Sendable {
             throw Failure(description: "\(error)")
         }
         guard manifest.abi == ModuleABI.version else {
-            throw Failure(description: "\(manifestPath): abi \(manifest.abi) is not this SDK's ABI \(ModuleABI.version)")
+            throw Failure(
+                description: "\(manifestPath): abi \(manifest.abi) is not this SDK's ABI \(ModuleABI.version); set \"abi\": \(ModuleABI.version) (docs/module-abi.md says what changed)")
         }
         let sources = FileSystem.list(directory).filter { $0.hasSuffix(".swift") && $0 != "Package.swift" }.map { directory + "/" + $0 }
         guard !sources.isEmpty else { throw Failure(description: "\(directory) has no Swift sources") }

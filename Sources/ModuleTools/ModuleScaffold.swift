@@ -49,7 +49,7 @@ public enum ModuleScaffold {
         {
           "name": "\(name)",
           "version": "0.1.0",
-          "abi": 1,
+          "abi": 2,
           "description": "Counts presses of a button and blinks nothing yet: a starting point.",
           "capabilities": {
             "gpio": [ { "role": "input", "direction": "input", "edges": "falling", "bias": "pull-up" } ]

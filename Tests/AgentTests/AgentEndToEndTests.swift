@@ -13,7 +13,7 @@ enum FixtureModules {
     static let built: [String: Result<String, ModuleBuilder.Failure>] = {
         var results: [String: Result<String, ModuleBuilder.Failure>] = [:]
         let benchmarkModules = "Sources/midflight-benchmarks/SwapModules/"
-        for name in ["pulse-counter-v2", "pulse-counter-v3", "pulse-counter-crashy", "pulse-counter-fragile", "pulse-counter-hog", "counter-v1", "counter-v2"] {
+        for name in ["pulse-counter-v2", "pulse-counter-v3", "pulse-counter-crashy", "pulse-counter-fragile", "pulse-counter-hog", "rtc-blind", "counter-v1", "counter-v2"] {
             results[name] = Result { () throws(ModuleBuilder.Failure) -> String in
                 let folder = name.hasPrefix("counter-") ? benchmarkModules : "Tests/AgentTests/Fixtures/"
                 let source = ConsoleSession.repository.appendingPathComponent(folder + name).path
@@ -78,12 +78,13 @@ enum FixtureModules {
         #expect(session.run("modules", until: "threshold").contains("pulse-counter  1.1.0"))
         #expect(session.run("log flow -n 50", until: "abandoned").contains("swap to pulse-counter 1.2.0 abandoned"))
         // The history recorded 1.2.0 before the switch (off the loop thread); the refusal put it back.
-        #expect(session.run("module history pulse-counter", until: "1.1.0\n") == "1.0.0\n1.1.0\n")
+        #expect(session.run("module history pulse-counter", until: "1.1.0  active\n") == "1.0.0  replaced by 1.1.0\n1.1.0  active\n")
 
         // Rollback returns to 1.0.0, which cannot read 1.1.0's state layout: it starts fresh.
         let rollback = session.run("module rollback pulse-counter", until: "state reset")
         #expect(rollback.contains("pulse-counter 1.1.0 → 1.0.0: swapped 1 service"), "\(rollback)")
-        #expect(session.run("module history pulse-counter", until: "1.0.0\n") == "1.0.0\n")
+        let history = session.run("module history pulse-counter", until: "by module rollback\n")
+        #expect(history == "1.0.0  active\n1.1.0  rolled back: by module rollback\n", "\(history)")
         #expect(session.run("modules", until: "threshold").contains("pulse-counter  1.0.0"))
         // Only 1.1.0 published `layout`: it went with 1.1.0, while 1.0.0's own readings come back.
         Thread.sleep(forTimeInterval: 1.3)
@@ -120,7 +121,8 @@ enum FixtureModules {
         #expect(status.contains("flow: pulse-counter 1.0.0, running"))
         #expect(status.contains("restarts: 0"))
         #expect((count(in: status) ?? -1) >= before)
-        #expect(session.run("module history pulse-counter", until: "1.0.0\n") == "1.0.0\n")
+        let history = session.run("module history pulse-counter", until: "rolled back")
+        #expect(history.contains("1.0.0  active\n1.4.0  rolled back: on probation: pulse-counter 1.4.0 crashed in edge: "), "\(history)")
     }
 
     @Test func aSwappedModuleIsStillActiveAfterAnAgentRestart() throws {
@@ -132,7 +134,7 @@ enum FixtureModules {
         let second = try ConsoleSession(arguments: ["--simulate", "--data-dir", data])
         defer { second.finish() }
         #expect(second.run("modules", until: "threshold").contains("pulse-counter  1.1.0"))
-        #expect(second.run("module history pulse-counter", until: "1.1.0").contains("1.0.0\n1.1.0"))
+        #expect(second.run("module history pulse-counter", until: "1.1.0  active").contains("1.0.0  replaced by 1.1.0\n1.1.0  active"))
     }
 
     @Test func damagedStoredStateFallsBackToWhatIsIntactAndSaysSo() throws {
@@ -154,7 +156,8 @@ enum FixtureModules {
         #expect(services.contains("stored state: fan: stored parameters \(data)/params/fan.json are unreadable"))
         #expect(second.waitFor("error fan: stored parameters", in: \.stderr, timeout: 5) != nil)
         #expect(FileManager.default.fileExists(atPath: data + "/params/fan.json.corrupt"))
-        #expect(second.run("module history pulse-counter", until: "1.0.0").hasSuffix("1.0.0\n"))
+        let history = second.run("module history pulse-counter", until: "at start\n")
+        #expect(history == "1.0.0  active\n1.1.0  rolled back: its stored file was unusable at start\n", "\(history)")
         second.finish()
         // The version given up on is gone with its history entry.
         #expect(!FileManager.default.fileExists(atPath: data + "/modules/pulse-counter/1.1.0.wasm"))
@@ -261,6 +264,6 @@ enum FixtureModules {
         #expect(session.run("module load pulse-counter /nonexistent.wasm", until: "error").contains("/nonexistent.wasm: No such file or directory"))
         #expect(session.run("module load button /etc/hostname", until: "error").contains("not a WebAssembly module"))
         #expect(session.run("module rollback button", until: "error").contains("no earlier version"))
-        #expect(session.run("services --json", until: "]").contains(#"{"name":"rtc","module":"rtc","version":"1.0.0","state":"running""#))
+        #expect(session.run("services --json", until: "]").contains(#"{"name":"rtc","module":"rtc","version":"1.1.0","state":"running""#))
     }
 }

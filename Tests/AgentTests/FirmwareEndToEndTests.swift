@@ -117,6 +117,40 @@ import Testing
         #expect(session.run("watchdog snooze 5", until: "missed").contains("snoozed for 300 s more"))
     }
 
+    /// Health is more than "running": a firmware whose RTC service is bound to an address
+    /// with no chip runs every service, but the RTC reports itself failing, so the trial
+    /// boot is not validated and the board reverts, saying which service and why.
+    @Test func aFirmwareWhoseRTCCannotReachItsChipIsNotValidated() throws {
+        _ = try bundles()
+        let root = folder + "/silent-rtc"
+        try FileManager.default.copyItem(atPath: folder + "/good", toPath: root)
+        let configPath = root + "/etc/midflight/agent.json"
+        let config = try String(contentsOfFile: configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "i2c-1@0x68", with: "i2c-1@0x69").write(toFile: configPath, atomically: true, encoding: .utf8)
+        let created = try run([midflight, "fw", "create", "--rootfs", root, "--board", "sim", "--version", "1.3.0",
+                               "--key", folder + "/signing-key", "-o", folder + "/silent-rtc.fw"])
+        #expect(created.status == 0, "\(created.error)")
+        let data = folder + "/data-silent-rtc"
+        let session = try ConsoleSession(arguments: ["--simulate", "--no-ssh", "--data-dir", data, "--trusted-keys", folder + "/trusted"])
+        defer { session.finish() }
+        let offset = session.stderr.count
+        session.send("fw install \(folder)/silent-rtc.fw --reboot")
+        #expect(session.waitFor("bootloader: slot B (trial boot 1 of 1)", in: \.stderr, after: offset) != nil)
+        let services = session.run("services", until: "fan")
+        #expect(services.contains("failing"), "\(services)")
+        #expect(services.contains("RTC chip not answering"), "\(services)")
+        #expect(session.waitFor("rebooting to fall back", in: \.stderr, after: offset, timeout: 30) != nil, "\(session.stderr.suffix(2000))")
+        #expect(
+            session.waitFor("not healthy within 4.0 s (rtc is failing: RTC chip not answering)", in: \.stderr, after: offset) != nil,
+            "\(session.stderr.suffix(2000))")
+        let reverted = session.run("fw status", until: "last update")
+        #expect(reverted.contains("slot A: 1.0.0, validated"), "\(reverted)")
+        #expect(reverted.contains("slot B: 1.3.0, bad"), "\(reverted)")
+        #expect(reverted.contains("rtc is failing: RTC chip not answering"), "\(reverted)")
+        let json = session.run("status rtc --json", until: "}")
+        #expect(json.contains(#""health":"healthy""#), "\(json)")
+    }
+
     @Test func aValidatedSlotThatIsDamagedFallsBackInsteadOfLooping() throws {
         let (good, _) = try bundles()
         let data = folder + "/data-damaged"

@@ -51,7 +51,7 @@ import Testing
         var flipped = good
         flipped[flipped.count - 100] ^= 0x20
         let stranger = try ModuleBundle.create(wasm: try v2(), key: Curve25519.Signing.PrivateKey())
-        let abi2 = try ModuleBundle.create(wasm: try withManifest(try v2()) { $0.replacingOccurrences(of: #""abi":1"#, with: #""abi":2"#) }, key: key)
+        let abi3 = try ModuleBundle.create(wasm: try withManifest(try v2()) { $0.replacingOccurrences(of: #""abi":2"#, with: #""abi":3"#) }, key: key)
         let escalating = try ModuleBundle.create(
             wasm: try withManifest(try v2()) { $0.replacingOccurrences(of: #""capabilities":{"#, with: #""capabilities":{"i2c":[{"role":"spy"}],"#) }, key: key)
         let cases: [(String, [UInt8], String)] = [
@@ -59,7 +59,7 @@ import Testing
             ("untrusted", stranger, "signed by unknown key"),
             ("flipped", flipped, "bad signature"),
             ("truncated", Array(good.prefix(good.count / 2)), "truncated bundle"),
-            ("abi2", abi2, "was built for module ABI 2; this agent speaks ABI 1"),
+            ("abi3", abi3, "was built for module ABI 3; this agent runs ABI 1 to 2"),
             ("escalating", escalating, "needs 1 I2C device(s) (spy) but service flow is granted 0"),
         ]
         for (name, bytes, message) in cases {

@@ -72,6 +72,17 @@ import Testing
         #expect(result.status == 0)
     }
 
+    /// An agent trusting a fresh signing key (saved as `signing-key`), with the `midflight`
+    /// executable and the `push` options that reach it over ssh.
+    func pushingAgent() throws -> (ConsoleSession, Int, String, [String]) {
+        let signing = Curve25519.Signing.PrivateKey()
+        let (session, port) = try agent(signingKey: signing)
+        try SigningKeys.privateText(signing).write(toFile: folder + "/signing-key", atomically: true, encoding: .utf8)
+        let options = ["-p", String(port), "-i", try key("client"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=\(folder)/known_hosts",
+                       "-o", "IdentitiesOnly=yes", "--key", folder + "/signing-key", "root@127.0.0.1"]
+        return (session, port, ConsoleSession.executables.appendingPathComponent("midflight").path, options)
+    }
+
     @Test func aPushSwapsTheRunningModuleAndKeepsItsState() throws {
         let signing = Curve25519.Signing.PrivateKey()
         let (session, port) = try agent(signingKey: signing)
@@ -97,13 +108,8 @@ import Testing
     }
 
     @Test func aPushRolledBackOnProbationFailsAndSaysWhy() throws {
-        let signing = Curve25519.Signing.PrivateKey()
-        let (session, port) = try agent(signingKey: signing)
+        let (session, port, midflight, options) = try pushingAgent()
         defer { session.finish() }
-        try SigningKeys.privateText(signing).write(toFile: folder + "/signing-key", atomically: true, encoding: .utf8)
-        let midflight = ConsoleSession.executables.appendingPathComponent("midflight").path
-        let options = ["-p", String(port), "-i", try key("client"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=\(folder)/known_hosts",
-                       "-o", "IdentitiesOnly=yes", "--key", folder + "/signing-key", "root@127.0.0.1"]
         // 1.4.0 traps on its first edge, inside its probation: the board puts 1.0.0 back.
         let push = try run([midflight, "push"] + options + [try FixtureModules.path("pulse-counter-fragile")])
         #expect(push.status == 1, "\(push.output) \(push.error)")
@@ -111,10 +117,28 @@ import Testing
         #expect(push.error.contains("then rolled back to 1.0.0 on probation: pulse-counter 1.4.0 crashed in edge"), "\(push.error)")
         let status = try run(try ssh(port) + ["root@127.0.0.1", "status flow --json"]).output
         #expect(status.contains(#""lastCrash":"pulse-counter 1.4.0 crashed in edge"#), "\(status)")
+        let history = try run(try ssh(port) + ["root@127.0.0.1", "module history pulse-counter"]).output
+        #expect(history.hasPrefix("1.0.0  active\n1.4.0  rolled back: on probation: pulse-counter 1.4.0 crashed in edge"), "\(history)")
         // With --no-wait the push answers at the switch and says the verdict was not waited for.
         let quick = try run([midflight, "push", "--no-wait"] + options + [try FixtureModules.path("pulse-counter-fragile")])
         #expect(quick.status == 0, "\(quick.error)")
         #expect(quick.output.contains("on probation for 2 s (not waited for)"), "\(quick.output)")
+    }
+
+    /// A version that runs without a trap but reports itself failing is not healthy: its
+    /// push fails with the module's own reason, and the history keeps it.
+    @Test func aPushWhoseVersionReportsFailingOnProbationIsRolledBack() throws {
+        let (session, port, midflight, options) = try pushingAgent()
+        defer { session.finish() }
+        let services = try run(try ssh(port) + ["root@127.0.0.1", "services"]).output
+        #expect(services.contains("rtc      rtc            1.1.0    running  healthy"), "\(services)")
+        let push = try run([midflight, "push"] + options + [try FixtureModules.path("rtc-blind")])
+        #expect(push.status == 1, "\(push.output) \(push.error)")
+        #expect(push.error.contains("then rolled back to 1.1.0 on probation: rtc 1.2.0 reported failing after tick: RTC "), "\(push.error)")
+        let history = try run(try ssh(port) + ["root@127.0.0.1", "module history rtc"]).output
+        #expect(history.hasPrefix("1.1.0  active\n1.2.0  rolled back: on probation: rtc 1.2.0 reported failing after tick: RTC "), "\(history)")
+        let status = try run(try ssh(port) + ["root@127.0.0.1", "status rtc --json"]).output
+        #expect(status.contains(#""health":"healthy""#) && status.contains(#""lastCrash":"rtc 1.2.0 reported failing"#), "\(status)")
     }
 
     @Test func strangersPasswordsAndBadBundlesAreRefused() throws {

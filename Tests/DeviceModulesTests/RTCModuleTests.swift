@@ -77,6 +77,30 @@ import Testing
         #expect(harness.logs.contains { $0.level == .error && $0.message == "cannot read the RTC" })
     }
 
+    @Test func reportsFailingWhileTheChipDoesNotAnswerAndHealthyOnceItDoes() throws {
+        let bench = Bench()
+        try bench.board.inject(.i2cNack(bus: 1, address: 0x68))
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
+        harness.start()
+        #expect(harness.health == .failing(reason: "RTC chip not answering"))
+        harness.tick()
+        #expect(harness.health.isFailing)
+        bench.board.clearAllFaults()
+        harness.tick()
+        #expect(harness.health == .healthy)
+    }
+
+    @Test func reportsDegradedWhileItsTimeIsNotValidAndHealthyAfterTheWriteBack() throws {
+        let bench = Bench(rtc: .init(time: .unixSeconds(1_800_000_000), lostPower: true))
+        let harness = try bench.harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: true)
+        harness.start()
+        #expect(harness.health.word == "degraded")
+        #expect(harness.health.reason?.contains("oscillator stopped") == true)
+        bench.time.setSynchronized(true)
+        try bench.run(harness, for: 1 * seconds)
+        #expect(harness.health == .healthy)
+    }
+
     @Test func isRefusedWithoutTheClockGrant() throws {
         #expect {
             _ = try Bench().harness(RTCService.self, "rtc", i2c: ["i2c-1@0x68"], clockSet: false)

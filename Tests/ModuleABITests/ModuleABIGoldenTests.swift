@@ -7,7 +7,7 @@ import Testing
 /// If this fails, bump `ModuleABI.version`, update docs/module-abi.md, then this golden text.
 @Suite struct ModuleABIGoldenTests {
     static let golden = """
-        version 1
+        version 2
         import module midflight
         manifest section midflight.manifest
         export mf_abi_version() -> (i32)
@@ -35,6 +35,7 @@ import Testing
         import param_get(i32) -> (f64)
         import state_put(i32, i32) -> (i32)
         import reply(i32, i32) -> (i32)
+        import health_report(i32, i32, i32) -> (i32) since 2
         status ok = 0
         status notGranted = -1
         status badPointer = -2
@@ -48,6 +49,9 @@ import Testing
         status permission = -10
         status failed = -11
         status incompatibleState = -12
+        health healthy = 0
+        health degraded = 1
+        health failing = 2
         """
 
     @Test func theABIIsExactlyTheGoldenOne() {
@@ -63,6 +67,17 @@ import Testing
         for status in ModuleABI.Status.allCases {
             #expect(doc.contains("| \(status.rawValue) | `\(status)` |"), "docs/module-abi.md does not list status \(status)")
         }
+        for health in ModuleABI.Health.allCases {
+            #expect(doc.contains("| \(health.rawValue) | `\(health)` |"), "docs/module-abi.md does not list health \(health)")
+        }
+    }
+
+    @Test func theSDKsHealthValuesAreTheABIs() {
+        for health in ModuleABI.Health.allCases {
+            #expect(ModuleSDK.Health(rawValue: health.rawValue).map { "\($0)" } == "\(health)")
+        }
+        #expect(ModuleABI.Import.introduced(ModuleABI.Import.reportHealth) == 2)
+        #expect(ModuleABI.Import.introduced(ModuleABI.Import.log) == 1)
     }
 
     @Test func theSDKsStatusCodesAreTheABIs() {

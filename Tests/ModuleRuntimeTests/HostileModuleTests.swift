@@ -235,10 +235,55 @@ import Testing
     }
 
     @Test func theWrongABIIsRefused() throws {
-        #expect(refusal(try watModule(manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 2}"#))
-            == "hostile 1.0.0 was built for module ABI 2; this agent speaks ABI 1")
+        #expect(refusal(try watModule(manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 3}"#))
+            == "hostile 1.0.0 was built for module ABI 3; this agent runs ABI 1 to 2")
         let lying = try watModule(overrides: ["mf_abi_version": "(func (export \"mf_abi_version\") (result i32) (i32.const 7))"])
-        #expect(refusal(lying) == "hostile 1.0.0 reports an ABI other than 1")
+        #expect(refusal(lying) == "hostile 1.0.0 reports an ABI other than the 1 its manifest names")
+        // A manifest saying 2 with a module answering 1 (or the reverse) is a lie too.
+        #expect(refusal(try watModule(manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 2}"#))
+            == "hostile 1.0.0 reports an ABI other than the 2 its manifest names")
+    }
+
+    static let healthImport = #"(import "midflight" "health_report" (func $health (param i32 i32 i32) (result i32)))"#
+
+    /// An ABI 2 module whose tick reports `health` with the reason at 64 (5 bytes), and
+    /// stores the status the host answered at 0.
+    static func reporting(_ health: Int32, reason: String = "#data", length: Int32 = 5) throws -> [UInt8] {
+        try watModule(
+            manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 2}"#, imports: healthImport,
+            overrides: [
+                "mf_abi_version": "(func (export \"mf_abi_version\") (result i32) (i32.const 2))",
+                "mf_tick": "(func (export \"mf_tick\") (result i32) (i32.store (i32.const 0) (call $health (i32.const \(health)) (i32.const 64) (i32.const \(length)))) (i32.const 0))",
+            ],
+            extra: #"(data (i32.const 64) "stuck")"#)
+    }
+
+    @Test func anABI2ModuleReportsItsHealthAndItIsKeptPerInstance() throws {
+        let board = runtimeBoard()
+        let failing = try instantiate(try Self.reporting(2), board: board)
+        #expect(failing.health == .healthy)
+        try failing.start()
+        try failing.tick()
+        #expect(failing.health == .failing(reason: "stuck"))
+        let degraded = try instantiate(try Self.reporting(1), board: board)
+        try degraded.tick()
+        #expect(degraded.health == .degraded(reason: "stuck"))
+        #expect(failing.health.isFailing)
+    }
+
+    @Test func aHealthReportOutsideTheABIIsRefusedWithoutChangingAnything() throws {
+        let board = runtimeBoard()
+        let unknown = try instantiate(try Self.reporting(9), board: board)
+        try unknown.tick()
+        #expect(unknown.health == .healthy)
+        let outside = try instantiate(try Self.reporting(2, length: 70_000), board: board)
+        try outside.tick()
+        #expect(outside.health == .healthy)
+    }
+
+    @Test func anABI1ModuleMayNotImportWhatABI2Added() throws {
+        let bytes = try watModule(imports: Self.healthImport)
+        #expect(refusal(bytes) == "hostile 1.0.0 imports health_report, which came with ABI 2, but says it is built for ABI 1")
     }
 
     @Test func missingExportsAndWrongSignaturesAreRefused() throws {

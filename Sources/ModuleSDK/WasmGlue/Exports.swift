@@ -5,7 +5,7 @@
 nonisolated(unsafe) var service: ServiceModule? = nil
 
 @_expose(wasm, "mf_abi_version") @_cdecl("mf_abi_version")
-public func mf_abi_version() -> Int32 { 1 }
+public func mf_abi_version() -> Int32 { 2 }
 
 @_expose(wasm, "mf_alloc") @_cdecl("mf_alloc")
 public func mf_alloc(_ size: Int32) -> Int32 {

@@ -23,6 +23,14 @@ struct RTCService: DeviceModule {
     var lastSync: Int64 = 0
     var syncs = 0
     var failures = 0
+    /// What the agent last heard about our health (`Report`), so it hears only changes;
+    /// not carried across a swap, where the new instance starts `healthy` on the host.
+    var reported = Report.unknown
+
+    /// The health reports this service makes.
+    enum Report {
+        case unknown, healthy, chipSilent, timeLost
+    }
 
     var chip: RTCChip { RTCChip(rawValue: Int(Host.parameter(Parameter.chip))) ?? .ds3231 }
 
@@ -51,13 +59,28 @@ struct RTCService: DeviceModule {
         state.write(failures)
     }
 
+    /// Tells the agent how the service is: failing while the chip does not answer (the
+    /// clock cannot be kept), degraded while its time is not valid, healthy otherwise.
+    mutating func reportHealth(chipAnswered: Bool) {
+        let now: Report = !chipAnswered ? .chipSilent : rtcValid ? .healthy : .timeLost
+        guard now != reported else { return }
+        reported = now
+        switch now {
+        case .chipSilent: Host.reportHealth(.failing, "RTC chip not answering")
+        case .timeLost: Host.reportHealth(.degraded, "RTC time not valid (oscillator stopped) until the system clock is synchronized")
+        case .healthy, .unknown: Host.reportHealth(.healthy)
+        }
+    }
+
     mutating func startUp() {
         guard let reading = chip.read() else {
             failures += 1
             Host.log(.error, "cannot read the RTC")
+            reportHealth(chipAnswered: false)
             return
         }
         rtcValid = !reading.lostTime
+        reportHealth(chipAnswered: true)
         Host.publish("rtc_valid", rtcValid ? 1 : 0)
         guard rtcValid else {
             Host.log(.warning, "RTC oscillator stopped (lost power): its time is not valid")
@@ -81,8 +104,15 @@ struct RTCService: DeviceModule {
         if let reading = chip.read() {
             Host.publish("rtc_time", Double(reading.seconds))
             Host.publish("offset_s", Double(reading.seconds) - Double(Host.wallNanoseconds / 1_000_000_000))
+            if !rtcValid, !reading.lostTime {
+                // The chip answers again (it did not at start) and kept its time.
+                rtcValid = true
+                Host.publish("rtc_valid", 1)
+            }
+            reportHealth(chipAnswered: true)
         } else {
             failures += 1
+            reportHealth(chipAnswered: false)
         }
         if let celsius = chip.temperature() {
             Host.publish("temperature", celsius)
@@ -108,6 +138,7 @@ struct RTCService: DeviceModule {
         lastSync = now
         syncs += 1
         rtcValid = true
+        reportHealth(chipAnswered: true)
         Host.publish("rtc_valid", 1)
         Host.publish("syncs", Double(syncs))
         Host.log(.info, "RTC set from the synchronized system clock")
