@@ -39,7 +39,7 @@ public struct AgentRefusal: Error, Sendable, CustomStringConvertible {
     }
 }
 
-extension AgentRuntime {
+extension Supervisor {
     private func service(_ name: String) throws(AgentRefusal) -> Service {
         guard let service = services[name] else {
             throw AgentRefusal("no service '\(name)' (services: \(config.serviceOrder.joined(separator: ", ")))")
@@ -194,7 +194,7 @@ extension AgentRuntime {
             throw AgentRefusal("no service runs module '\(name)'")
         }
         // What the store writer was given so far (a rollback's record) is part of the answer.
-        flushStore()
+        handle.flushStore()
         let running = (try? artifact(for: name))?.manifest.version
         var outcomes = store.outcomes(of: name)
         if outcomes.events.isEmpty {
@@ -207,7 +207,9 @@ extension AgentRuntime {
         }
         return lines
     }
+}
 
+extension AgentHandle {
     /// `module load NAME FILE`: a local hot swap, for development. Call it off the loop
     /// thread (not through `perform`): the swap holds the loop only for its switch.
     public func load(module name: String, bytes: [UInt8], source: String, allowDowngrade: Bool) throws(AgentRefusal) -> SwapReport {

@@ -322,8 +322,8 @@ public final class FirmwareManager: @unchecked Sendable {
     // MARK: The health gate
 
     /// On a trial boot, watches the permanent services from a thread of its own: healthy
-    /// for the window validates (when automatic); the deadline reboots to fall back.
-    public func watchTrial(of agent: AgentRuntime) {
+    /// for the window validates (when automatic); the deadline reboots (`reboot`) to fall back.
+    public func watchTrial(of agent: AgentHandle, reboot: (@Sendable (String) -> Void)?) {
         guard (try? isOnTrial()) == true else { return }
         let now = monotonicNanoseconds()
         lock.withLock {
@@ -374,7 +374,7 @@ public final class FirmwareManager: @unchecked Sendable {
                         try? journal.save(journalPath)
                     }
                     log.add("error", "firmware: slot \(runningSlot) \(reason); rebooting to fall back", service: nil, at: clock())
-                    if let reboot = agent.rebootAction {
+                    if let reboot {
                         reboot("firmware health gate: " + reason)
                     } else {
                         log.add("error", "firmware: this agent cannot reboot the board; reboot it by hand", service: nil, at: clock())

@@ -35,90 +35,17 @@ public struct SwapRefusal: Error, Sendable, CustomStringConvertible {
     public let description: String
 }
 
-extension AgentRuntime {
+extension Supervisor {
     /// What the loop thread says before a swap is prepared: how many instances to make.
-    struct SwapPlan {
+    struct SwapPlan: Sendable {
         let runningServices: [String]
         /// The built-in version's file: stored too on the module's first swap, for rollback.
         let builtIn: (path: String, manifest: ModuleManifest)?
         let parameterEpoch: Int
     }
 
-    /// Hot-swaps every running service of the module in `bytes` to it. Called off the loop
-    /// thread (a console or SSH session), which verifies the module, instantiates one copy
-    /// per service and reads the services' parameters; the loop thread is then held only to
-    /// snapshot each old instance, `code_change` the new one and switch (all switch only if
-    /// all migrated). The loop then has the store writer store the module and record it as
-    /// active, and this thread waits for that. The old instances stay intact during
-    /// probation; a crash in it reverts the record (queued behind it).
-    func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool = false) throws(SwapRefusal) -> SwapReport {
-        // One swap at a time: the plan, the instances made for it and the switch belong together.
-        try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
-            try swapHoldingLock(to: bytes, source: source, allowDowngrade: allowDowngrade, freshStateIfRefused: freshStateIfRefused)
-        }
-    }
-
-    private func swapHoldingLock(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool) throws(SwapRefusal) -> SwapReport {
-        let artifact: ModuleArtifact
-        do {
-            artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
-        } catch {
-            throw SwapRefusal(description: "\(error)")
-        }
-        let manifest = artifact.manifest
-        let stopping = SwapRefusal(description: "the agent is stopping; \(manifest.name) was not swapped")
-        guard let planned = performIfRunning({ $0.swapPlan(manifest, allowDowngrade: allowDowngrade) }) else { throw stopping }
-        let plan = try planned.get()
-        var spares: [ModuleInstance] = []
-        for _ in plan.runningServices {
-            do {
-                spares.append(try ModuleInstance(standbyFor: artifact, engine: engine))
-            } catch {
-                throw SwapRefusal(description: "\(error)")
-            }
-        }
-        let stored = Dictionary(uniqueKeysWithValues: plan.runningServices.map { ($0, store.parameters(of: $0)) })
-        let handoff = Handoff(spares)
-        guard
-            let outcome = performIfRunning({ runtime in
-                runtime.switchOver(
-                    to: artifact, bytes: bytes, spares: handoff.value, allowDowngrade: allowDowngrade,
-                    freshStateIfRefused: freshStateIfRefused, plan: plan, storedParameters: stored)
-            })
-        else { throw stopping }
-        var (report, receipt) = try outcome.get()
-        report.storageProblem = receipt.wait()
-        if let problem = report.storageProblem {
-            note("error", "swapped, but not stored (the old version comes back after a reboot): \(problem)", service: nil)
-        }
-        note("info", report.description)
-        return report
-    }
-
-    /// Stores the module (and, on its first swap, the built-in version it replaces) and
-    /// records it as the active version; on the store writer, after the switch.
-    private static func store(
-        _ bytes: [UInt8], _ manifest: ModuleManifest, builtIn: (path: String, manifest: ModuleManifest)?, freshStateIfRefused: Bool,
-        in store: DataStore, limit: Int
-    ) throws -> Void {
-        let history = store.history(of: manifest.name)
-        // The first swap of a built-in module records the built-in version too, for rollback.
-        if let builtIn, history.isEmpty {
-            _ = try store.install(try FileSystem.read(builtIn.path, limit: limit), manifest: builtIn.manifest)
-            try store.activate(manifest.name, version: builtIn.manifest.version)
-            if store.outcomes(of: manifest.name).events.isEmpty { try store.record(.activated(builtIn.manifest.version), of: manifest.name) }
-        }
-        _ = try store.install(bytes, manifest: manifest)
-        if freshStateIfRefused, history.contains(manifest.version) {
-            try store.revert(manifest.name, to: manifest.version)
-        } else {
-            try store.activate(manifest.name, version: manifest.version)
-        }
-        try store.record(.activated(manifest.version), of: manifest.name)
-    }
-
     /// On the loop thread: the checks that need the services, and what to prepare.
-    private func swapPlan(_ manifest: ModuleManifest, allowDowngrade: Bool) -> Result<SwapPlan, SwapRefusal> {
+    fileprivate func swapPlan(_ manifest: ModuleManifest, allowDowngrade: Bool) -> Result<SwapPlan, SwapRefusal> {
         Result { () throws(SwapRefusal) -> SwapPlan in
             let users = try swapUsers(manifest, allowDowngrade: allowDowngrade)
             var builtIn: (String, ModuleManifest)?
@@ -152,7 +79,7 @@ extension AgentRuntime {
     /// store and history record are queued to the store writer, and its receipt returned.
     /// `spares` are unbound instances of `artifact`, one per running service as planned; a
     /// service that started since gets one made here.
-    private func switchOver(
+    fileprivate func switchOver(
         to artifact: ModuleArtifact, bytes: [UInt8], spares: [ModuleInstance], allowDowngrade: Bool, freshStateIfRefused: Bool,
         plan: SwapPlan, storedParameters: [String: [String: Double]]
     ) -> Result<(SwapReport, StoreReceipt), SwapRefusal> {
@@ -231,7 +158,7 @@ extension AgentRuntime {
             entry.service.loggedHealth = .healthy
             entry.service.previous = entry.old
             entry.service.timerBeforeSwap = entry.timer
-            entry.service.probationUntil = now + AgentRuntime.probationNanoseconds
+            entry.service.probationUntil = now + AgentHandle.probationNanoseconds
             updateTimer(entry.service)
         }
         let pause = now - started
@@ -242,7 +169,7 @@ extension AgentRuntime {
         let (store, builtIn, limit) = (self.store, plan.builtIn, engine.limits.moduleBytes + 1)
         storeWriter.submit {
             do {
-                try Self.store(bytes, manifest, builtIn: builtIn, freshStateIfRefused: freshStateIfRefused, in: store, limit: limit)
+                try AgentHandle.store(bytes, manifest, builtIn: builtIn, freshStateIfRefused: freshStateIfRefused, in: store, limit: limit)
                 receipt.finish(problem: nil)
             } catch {
                 receipt.finish(problem: "\(error)")
@@ -287,6 +214,81 @@ extension AgentRuntime {
             try fresh.start()
             return (fresh, false)
         }
+    }
+}
+
+extension AgentHandle {
+    /// Hot-swaps every running service of the module in `bytes` to it. Called off the loop
+    /// thread (a console or SSH session), which verifies the module, instantiates one copy
+    /// per service and reads the services' parameters; the loop thread is then held only to
+    /// snapshot each old instance, `code_change` the new one and switch (all switch only if
+    /// all migrated). The loop then has the store writer store the module and record it as
+    /// active, and this thread waits for that. The old instances stay intact during
+    /// probation; a crash in it reverts the record (queued behind it).
+    func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool = false) throws(SwapRefusal) -> SwapReport {
+        // One swap at a time: the plan, the instances made for it and the switch belong together.
+        try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
+            try swapHoldingLock(to: bytes, source: source, allowDowngrade: allowDowngrade, freshStateIfRefused: freshStateIfRefused)
+        }
+    }
+
+    private func swapHoldingLock(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool) throws(SwapRefusal) -> SwapReport {
+        let artifact: ModuleArtifact
+        do {
+            artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
+        } catch {
+            throw SwapRefusal(description: "\(error)")
+        }
+        let manifest = artifact.manifest
+        let stopping = SwapRefusal(description: "the agent is stopping; \(manifest.name) was not swapped")
+        guard let planned = performIfRunning({ $0.swapPlan(manifest, allowDowngrade: allowDowngrade) }) else { throw stopping }
+        let plan = try planned.get()
+        var spares: [ModuleInstance] = []
+        for _ in plan.runningServices {
+            do {
+                spares.append(try ModuleInstance(standbyFor: artifact, engine: engine))
+            } catch {
+                throw SwapRefusal(description: "\(error)")
+            }
+        }
+        let stored = Dictionary(uniqueKeysWithValues: plan.runningServices.map { ($0, store.parameters(of: $0)) })
+        let handoff = Handoff(spares)
+        guard
+            let outcome = performIfRunning({ runtime in
+                runtime.switchOver(
+                    to: artifact, bytes: bytes, spares: handoff.value, allowDowngrade: allowDowngrade,
+                    freshStateIfRefused: freshStateIfRefused, plan: plan, storedParameters: stored)
+            })
+        else { throw stopping }
+        var (report, receipt) = try outcome.get()
+        report.storageProblem = receipt.wait()
+        if let problem = report.storageProblem {
+            note("error", "swapped, but not stored (the old version comes back after a reboot): \(problem)", service: nil)
+        }
+        note("info", report.description)
+        return report
+    }
+
+    /// Stores the module (and, on its first swap, the built-in version it replaces) and
+    /// records it as the active version; on the store writer, after the switch.
+    fileprivate static func store(
+        _ bytes: [UInt8], _ manifest: ModuleManifest, builtIn: (path: String, manifest: ModuleManifest)?, freshStateIfRefused: Bool,
+        in store: DataStore, limit: Int
+    ) throws -> Void {
+        let history = store.history(of: manifest.name)
+        // The first swap of a built-in module records the built-in version too, for rollback.
+        if let builtIn, history.isEmpty {
+            _ = try store.install(try FileSystem.read(builtIn.path, limit: limit), manifest: builtIn.manifest)
+            try store.activate(manifest.name, version: builtIn.manifest.version)
+            if store.outcomes(of: manifest.name).events.isEmpty { try store.record(.activated(builtIn.manifest.version), of: manifest.name) }
+        }
+        _ = try store.install(bytes, manifest: manifest)
+        if freshStateIfRefused, history.contains(manifest.version) {
+            try store.revert(manifest.name, to: manifest.version)
+        } else {
+            try store.activate(manifest.name, version: manifest.version)
+        }
+        try store.record(.activated(manifest.version), of: manifest.name)
     }
 
     /// `module rollback NAME`: back to the version active before the current one (off the loop thread, as `swap`).

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import ThreadSupport
 
-extension AgentRuntime {
+extension Supervisor {
     /// On the loop thread: how the swap `report` describes is faring on probation.
     func probationVerdict(of report: SwapReport) -> ProbationVerdict {
         if let rollback = probationRollbacks[report.module]?[report.serial] {
@@ -14,12 +14,14 @@ extension AgentRuntime {
         let onProbation = report.services.contains { services[$0]?.previous != nil }
         return onProbation ? .pending : .passed
     }
+}
 
+extension AgentHandle {
     /// Off the loop thread: waits for the verdict on the swap `report` describes (about
     /// the probation window, `probationNanoseconds`). `.pending` only if the agent stopped
     /// or the verdict did not come within the window and a few seconds more.
     public func awaitProbation(of report: SwapReport) -> ProbationVerdict {
-        let deadline = monotonicNanoseconds() + AgentRuntime.probationNanoseconds + 5_000_000_000
+        let deadline = monotonicNanoseconds() + AgentHandle.probationNanoseconds + 5_000_000_000
         while true {
             guard let verdict = performIfRunning({ $0.probationVerdict(of: report) }) else { return .pending }
             if verdict != .pending || monotonicNanoseconds() > deadline { return verdict }
@@ -33,7 +35,7 @@ extension SwapReport {
     /// The line a pusher sees, with the probation `verdict` (nil: not waited for), and
     /// whether the push succeeded: swapped, stored and, when waited for, kept.
     public func outcome(_ verdict: ProbationVerdict?) -> (line: String, succeeded: Bool) {
-        let window = AgentRuntime.probationNanoseconds / 1_000_000_000
+        let window = AgentHandle.probationNanoseconds / 1_000_000_000
         let stored = storageProblem == nil
         switch verdict {
         case nil: return (description + "; on probation for \(window) s (not waited for)", stored)

@@ -10,7 +10,7 @@ public struct ServiceHealth: Hashable, Sendable {
     public let problem: String?
 }
 
-extension AgentRuntime {
+extension Supervisor {
     /// The permanent services' health (transient and temporary ones may end on purpose).
     /// Healthy means running and not reporting `failing`; a `degraded` service is healthy
     /// to the gate (it works, not fully), and says so in `services` and `status`.

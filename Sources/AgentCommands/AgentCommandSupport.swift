@@ -3,9 +3,9 @@ import ArgumentParser
 import HardwareCommands
 import JSON
 
-/// The agent a console command runs against.
-func agent(_ context: CommandContext) throws -> AgentRuntime {
-    guard let agent = context.agent as? AgentRuntime else {
+/// The agent a console command runs against, with the parts beside it.
+func agent(_ context: CommandContext) throws -> RunningAgent {
+    guard let agent = context.agent as? RunningAgent else {
         throw CommandFailure("this command needs the agent (midflightd)", exitStatus: 2)
     }
     return agent
@@ -13,10 +13,10 @@ func agent(_ context: CommandContext) throws -> AgentRuntime {
 
 /// Runs `body` on the agent's loop thread; a refusal becomes a one-line failure, and so
 /// does an agent that is stopping (its loop takes no more work).
-func onAgent<Result>(_ context: CommandContext, _ body: @escaping (AgentRuntime) throws -> Result) throws -> Result {
-    let answer: Swift.Result<Result, AgentRefusal>? = try agent(context).performIfRunning { runtime in
+func onAgent<Result: Sendable>(_ context: CommandContext, _ body: @escaping @Sendable (Supervisor) throws -> Result) throws -> Result {
+    let answer: Swift.Result<Result, AgentRefusal>? = try agent(context).handle.performIfRunning { supervisor in
         do {
-            return .success(try body(runtime))
+            return .success(try body(supervisor))
         } catch let refusal as AgentRefusal {
             return .failure(refusal)
         } catch {
@@ -32,9 +32,9 @@ func onAgent<Result>(_ context: CommandContext, _ body: @escaping (AgentRuntime)
 
 /// Runs `body` on the console's own thread (work that takes the loop thread only briefly
 /// itself, like a hot swap); a refusal becomes a one-line failure.
-func offLoop<Result>(_ context: CommandContext, _ body: (AgentRuntime) throws(AgentRefusal) -> Result) throws -> Result {
+func offLoop<Result>(_ context: CommandContext, _ body: (AgentHandle) throws(AgentRefusal) -> Result) throws -> Result {
     do {
-        return try body(try agent(context))
+        return try body(try agent(context).handle)
     } catch let refusal as AgentRefusal {
         throw CommandFailure(refusal.description, exitStatus: 1)
     }

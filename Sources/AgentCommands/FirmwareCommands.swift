@@ -123,7 +123,7 @@ public struct RebootCommand: ParsableCommand, ContextCommand {
 }
 
 func requestReboot(_ context: CommandContext, reason: String) throws {
-    guard let action = try agent(context).rebootAction else {
+    guard let action = try agent(context).reboot else {
         throw CommandFailure("this agent cannot reboot the board", exitStatus: 1)
     }
     context.write("rebooting")

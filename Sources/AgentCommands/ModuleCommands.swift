@@ -34,7 +34,7 @@ public struct ModuleAgentCommand: ParsableCommand {
     /// be stored (the old version comes back at the next start) or was rolled back on
     /// probation fails the command.
     static func finish(_ report: SwapReport, wait: Bool, in context: CommandContext) throws {
-        let outcome = report.outcome(wait ? try agent(context).awaitProbation(of: report) : nil)
+        let outcome = report.outcome(wait ? try agent(context).handle.awaitProbation(of: report) : nil)
         guard outcome.succeeded else { throw CommandFailure(outcome.line, exitStatus: 1) }
         context.write(outcome.line)
     }

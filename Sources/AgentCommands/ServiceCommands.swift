@@ -26,7 +26,7 @@ public struct ServicesCommand: ParsableCommand, ContextCommand {
         context.write(table(
             ["SERVICE", "MODULE", "VERSION", "STATE", "HEALTH", "RESTARTS", "DETAIL"],
             summaries.map { [$0.name, $0.module, $0.version, $0.state, $0.health?.word ?? "-", String($0.restarts), $0.detail ?? $0.health?.reason ?? ""] }))
-        for problem in try agent(context).dataProblems.withLock({ $0 }) { context.write("stored state: " + problem) }
+        for problem in try agent(context).handle.dataProblems.withLock({ $0 }) { context.write("stored state: " + problem) }
     }
 }
 
@@ -129,7 +129,7 @@ public struct LogCommand: ParsableCommand, ContextCommand {
         guard (1...LogBook.capacity).contains(lines) else {
             throw CommandFailure("-n must be 1-\(LogBook.capacity)", exitStatus: 2)
         }
-        let runtime = try agent(context)
+        let runtime = try agent(context).handle
         if let name, !runtime.config.services.keys.contains(name) {
             throw CommandFailure("no service '\(name)'", exitStatus: 1)
         }

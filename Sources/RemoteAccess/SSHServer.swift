@@ -26,7 +26,7 @@ public final class SSHServer: Sendable {
 
     /// Starts listening on `host:port` (port 0: any free one, see `port`).
     public init(
-        agent: AgentRuntime, host: String, port: Int, authorizedKeysFile: String, dataDirectory: String,
+        agent: RunningAgent, host: String, port: Int, authorizedKeysFile: String, dataDirectory: String,
         limits: ConnectionGate.Limits = ConnectionGate.Limits()
     ) throws(Failure) {
         let text: String
@@ -37,21 +37,21 @@ public final class SSHServer: Sendable {
         }
         let authorized = AuthorizedKeys(text: text, file: authorizedKeysFile)
         // Under a source of their own: strangers' attempts cannot use up the agent's rate.
-        for problem in authorized.problems { agent.log.add("warning", problem, service: SSHServer.logSource) }
+        for problem in authorized.problems { agent.handle.log.add("warning", problem, service: SSHServer.logSource) }
         guard !authorized.keys.isEmpty else {
             throw Failure(description: "\(authorizedKeysFile) has no usable key (ssh-ed25519 or ecdsa-sha2-nistp256)")
         }
         let current = CurrentAuthorizedKeys(authorized)
         self.authorized = current
         self.authorizedKeysFile = authorizedKeysFile
-        self.log = { agent.log.add($0, $1, service: SSHServer.logSource) }
+        self.log = { agent.handle.log.add($0, $1, service: SSHServer.logSource) }
         let hostKey: NIOSSHPrivateKey
         do {
-            hostKey = try HostKey.loadOrCreate(in: dataDirectory, log: { agent.log.add("error", $0, service: SSHServer.logSource) })
+            hostKey = try HostKey.loadOrCreate(in: dataDirectory, log: { agent.handle.log.add("error", $0, service: SSHServer.logSource) })
         } catch {
             throw Failure(description: error.description)
         }
-        let log: @Sendable (String) -> Void = { message in agent.log.add("warning", message, service: SSHServer.logSource) }
+        let log: @Sendable (String) -> Void = { message in agent.handle.log.add("warning", message, service: SSHServer.logSource) }
         let gate = ConnectionGate(limits: limits)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(SSHServer.summarySeconds)) { _ in

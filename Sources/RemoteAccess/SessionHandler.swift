@@ -32,7 +32,7 @@ final class SessionHandler: ChannelInboundHandler {
     static let maximumLine = 4096
     static let maximumTypeAhead = 32
 
-    private let agent: AgentRuntime
+    private let agent: RunningAgent
     private var mode = Mode.idle
     private var pty = false
     private var line: [UInt8] = []
@@ -55,7 +55,7 @@ final class SessionHandler: ChannelInboundHandler {
     /// Whether the key this connection logged in with may have a terminal.
     private let allowsPty: @Sendable () -> Bool
 
-    init(agent: AgentRuntime, budget: OutputBudget = OutputBudget(), allowsPty: @escaping @Sendable () -> Bool = { true }) {
+    init(agent: RunningAgent, budget: OutputBudget = OutputBudget(), allowsPty: @escaping @Sendable () -> Bool = { true }) {
         self.agent = agent
         self.budget = budget
         self.allowsPty = allowsPty
@@ -93,9 +93,9 @@ final class SessionHandler: ChannelInboundHandler {
         case let request as SSHChannelRequestEvent.ShellRequest:
             mode = .shell
             reply(context, request.wantReply, success: true)
-            write(context.channel, "Midflight console on \(agent.config.board). Type help; Ctrl-D leaves.\n")
+            write(context.channel, "Midflight console on \(agent.handle.config.board). Type help; Ctrl-D leaves.\n")
             if let firmware = agent.firmware { write(context.channel, firmware.banner() + "\n") }
-            for problem in agent.dataProblems.withLock({ $0 }) { write(context.channel, "stored state: \(problem)\n") }
+            for problem in agent.handle.dataProblems.withLock({ $0 }) { write(context.channel, "stored state: \(problem)\n") }
             prompt(context.channel)
         case let request as SSHChannelRequestEvent.ExecRequest:
             mode = .exec
@@ -144,8 +144,8 @@ final class SessionHandler: ChannelInboundHandler {
                     let outcome: (String, Int)
                     do {
                         // Swapped but not stored, or rolled back on probation, is not a success.
-                        let report = try agent.push(bundle: bundle, allowDowngrade: allowDowngrade)
-                        let result = report.outcome(wait ? agent.awaitProbation(of: report) : nil)
+                        let report = try agent.handle.push(bundle: bundle, allowDowngrade: allowDowngrade)
+                        let result = report.outcome(wait ? agent.handle.awaitProbation(of: report) : nil)
                         outcome = (result.line, result.succeeded ? 0 : 1)
                     } catch {
                         outcome = ("refused: \(error)", 1)
@@ -164,7 +164,7 @@ final class SessionHandler: ChannelInboundHandler {
                     firmware?.endInstall(installer)
                     write(context.channel, installer.phase.description + "\n")
                     finish(context.channel, status: 0)
-                    if reboot, let action = agent.rebootAction { action("fwup --reboot") }
+                    if reboot, let action = agent.reboot { action("fwup --reboot") }
                 } catch {
                     firmware?.endInstall(installer)
                     write(context.channel, "refused: \(error)\n", stderr: true)
@@ -292,7 +292,7 @@ final class SessionHandler: ChannelInboundHandler {
             let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
             completing = true
             spawnThread {
-                let names = agent.performIfRunning { runtime in (try? runtime.parameters(of: service))?.map(\.parameter.name) ?? [] } ?? []
+                let names = agent.handle.performIfRunning { supervisor in (try? supervisor.parameters(of: service))?.map { $0.parameter.name } ?? [] } ?? []
                 channel.eventLoop.execute {
                     let session = handler.value
                     session.completing = false
@@ -306,7 +306,7 @@ final class SessionHandler: ChannelInboundHandler {
             }
             return
         } else {
-            candidates = agent.config.serviceOrder
+            candidates = agent.handle.config.serviceOrder
         }
         applyCompletion(partial, candidates, channel: channel)
     }
@@ -360,7 +360,7 @@ final class SessionHandler: ChannelInboundHandler {
         let budget = self.budget
         spawnThread {
             let context = CommandContext(
-                backend: agent.backend, allowsBoardSelection: false,
+                backend: agent.handle.backend, allowsBoardSelection: false,
                 output: { text in
                     let bytes = Array((pty ? (text + "\n").replacingNewlines() : text + "\n").utf8)
                     switch budget.reserve(bytes.count, stop: stop) {
@@ -371,7 +371,7 @@ final class SessionHandler: ChannelInboundHandler {
                     case .unread:
                         if budget.drop() {
                             stop.set()
-                            agent.log.add(
+                            agent.handle.log.add(
                                 "warning",
                                 "dropped an SSH client that stopped reading (\(budget.pending) bytes of output waiting for \(budget.patienceNanoseconds / 1_000_000_000) s)",
                                 service: SSHServer.logSource)

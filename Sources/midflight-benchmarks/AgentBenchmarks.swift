@@ -53,10 +53,10 @@ struct AgentBenchmarks {
         return try AgentConfig.parse(Array(json.utf8), file: file)
     }
 
-    func agent(services count: Int, data: String, standby: Bool = false) throws -> (AgentRuntime, SimulatedBoard) {
+    func agent(services count: Int, data: String, standby: Bool = false) throws -> (AgentHandle, SimulatedBoard) {
         let board = Self.board(lines: max(count, 8))
         FileSystem.removeTree(data)
-        let runtime = AgentRuntime(
+        let runtime = AgentHandle(
             config: try config(services: count, file: scratch + "/agent-\(count).json", standby: standby), backend: board,
             time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: data), log: LogBook(echo: { _ in }),
             trustedKeys: TrustStore(keys: [key.publicKey]))
@@ -65,7 +65,7 @@ struct AgentBenchmarks {
         return (runtime, board)
     }
 
-    func waitUntilRunning(_ runtime: AgentRuntime, count: Int) throws {
+    func waitUntilRunning(_ runtime: AgentHandle, count: Int) throws {
         for _ in 0..<5000 {
             if runtime.perform({ $0.serviceSummaries().filter { $0.state == "running" }.count }) == count { return }
             usleep(1000)
@@ -161,7 +161,7 @@ struct AgentBenchmarks {
         }
     }
 
-    func waitForStandby(_ runtime: AgentRuntime) throws {
+    func waitForStandby(_ runtime: AgentHandle) throws {
         for _ in 0..<20_000 {
             if runtime.perform({ (try? $0.serviceSummary("c0"))?.standby != nil }) { return }
             usleep(50)
@@ -200,7 +200,7 @@ struct AgentBenchmarks {
                   "supervisor": { "strategy": "one_for_one", "intensity": 1000, "periodSeconds": 1, "backoffMilliseconds": 0,
                                   "children": ["c0", "hog"] } }
                 """
-            let runtime = AgentRuntime(
+            let runtime = AgentHandle(
                 config: try AgentConfig.parse(Array(json.utf8), file: scratch + "/agent-hostile.json"), backend: board,
                 time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: data),
                 log: LogBook(echo: { _ in }))

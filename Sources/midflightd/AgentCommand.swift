@@ -18,9 +18,6 @@ import ThreadSupport
 
 /// Set by SIGINT: stops the running console command, never the agent.
 let interruptRequested = Atomic<Bool>(false)
-/// Set by the first of a reboot, SIGTERM and the console's `exit` to stop the agent;
-/// the others then leave the stop to it.
-let stopBegun = Atomic<Bool>(false)
 
 /// `midflightd [--simulate] [--config FILE] [--data-dir DIR]`: bring up the board, the
 /// supervised services and the console. `main` only wires; the agent lives in `Agent`.
@@ -142,7 +139,7 @@ struct AgentCommand: ParsableCommand {
         for note in simulatedBoot?.notes ?? [] { log.add("error", note) }
         let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
         for problem in trust.problems { Terminal.writeError("midflightd: ignoring \(problem)") }
-        let agent = AgentRuntime(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
+        let agent = AgentHandle(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
         var found: FirmwareManager?
         do {
             found = try Self.firmwareManager(
@@ -154,38 +151,32 @@ struct AgentCommand: ParsableCommand {
             Terminal.writeError("midflightd: firmware updates off: \(error)")
         }
         let firmware = found
-        agent.firmware = firmware
+        var feeder: Watchdog?
         if let device = boardDescription.watchdog {
             let path = device.hasPrefix("/") ? device : store.root + "/" + device
             if simulate, !FileSystem.exists(path) { _ = try? FileSystem.writeAtomically([], to: path) }
             do {
                 // Fed only while the agent's loop (its supervisor) comes round: a stuck loop stops the feed.
-                agent.watchdog = try Watchdog(device: path, intervalSeconds: 1) { [weak agent] in
+                feeder = try Watchdog(device: path, intervalSeconds: 1) { [weak agent] in
                     agent?.isLive() ?? false
                 }
             } catch {
                 Terminal.writeError("midflightd: \(error)")
             }
         }
-        let running = RunningServer()
-        agent.rebootAction = { reason in
+        let lifecycle = AgentLifecycle(handle: agent, firmware: firmware, watchdog: feeder)
+        let reboot: @Sendable (String) -> Void = { reason in
             // Off the caller's thread: a console command or the health gate asks, then returns.
             spawnThread {
-                guard Self.beginStop() else { return }
-                firmware?.stopWatching()
-                // Left armed: if the reboot hangs, the watchdog finishes it.
-                agent.watchdog?.stop(disarm: false)
-                running.server?.shutdown()
-                agent.shutdown()
+                guard lifecycle.stop(.reboot) else { return }
                 Terminal.writeError("midflightd: rebooting (\(reason))")
                 if simulate { Self.restartProcess() }
                 Self.rebootBoard()
             }
         }
+        let running = RunningAgent(handle: agent, firmware: firmware, watchdog: feeder, reboot: reboot)
         // Ctrl-C interrupts the current console command; it does not stop the agent.
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
-        agent.start()
-        agent.watchdog?.start()
         if let firmware {
             Terminal.writeError("midflightd: \(firmware.banner())")
             do {
@@ -193,8 +184,8 @@ struct AgentCommand: ParsableCommand {
             } catch {
                 log.add("error", "firmware: cannot zero the boot count (this slot may be given up on after a reboot): \(error)")
             }
-            firmware.watchTrial(of: agent)
         }
+        lifecycle.start(reboot: reboot)
         if !noSSH {
             let home = FileSystem.environment("HOME") ?? "/root"
             let keys = authorizedKeys ?? (simulate ? home + "/.ssh/authorized_keys" : "/etc/midflight/authorized_keys")
@@ -202,10 +193,11 @@ struct AgentCommand: ParsableCommand {
             guard (0...65535).contains(port) else { throw fail("--ssh-port must be 0-65535") }
             if FileSystem.exists(keys) {
                 do {
-                    running.server = try SSHServer(
-                        agent: agent, host: sshAddress ?? (simulate ? "127.0.0.1" : "0.0.0.0"), port: port,
+                    let server = try SSHServer(
+                        agent: running, host: sshAddress ?? (simulate ? "127.0.0.1" : "0.0.0.0"), port: port,
                         authorizedKeysFile: keys, dataDirectory: store.root)
-                    Terminal.writeError("midflightd: SSH on port \(running.server?.port ?? port) for the keys in \(keys)")
+                    lifecycle.attach(server)
+                    Terminal.writeError("midflightd: SSH on port \(server.port) for the keys in \(keys)")
                 } catch {
                     Terminal.writeError("midflightd: SSH not started: \(error)")
                 }
@@ -218,6 +210,7 @@ struct AgentCommand: ParsableCommand {
         if noConsole, console {
             throw fail("--console and --no-console contradict each other")
         }
+        lifecycle.markRunning()
         // Everything is up: a stop signal that came meanwhile waited, and is taken now.
         let trustFolder = trustedKeys ?? "/etc/midflight/trusted-keys"
         let signalTaker = spawnThread {
@@ -229,18 +222,15 @@ struct AgentCommand: ParsableCommand {
                 for problem in trust.problems { log.add("warning", "ignoring \(problem)") }
                 agent.replaceTrustedKeys(trust)
                 log.add("info", "trusted keys re-read: \(trust.ids.count) (\(trust.ids.joined(separator: ", ")))")
-                running.server?.reloadAuthorizedKeys()
+                lifecycle.sshServer?.reloadAuthorizedKeys()
             }
-            guard received == SIGTERM, Self.beginStop() else { return }
-            Terminal.writeError("midflightd: stopping (SIGTERM)")
-            // A stop that hangs still ends (SIGALRM's default action), after the store writer's 30 s.
-            alarm(40)
-            firmware?.stopWatching()
-            agent.watchdog?.stop(disarm: true)
-            running.server?.shutdown()
-            // What the loop decided to store (a swap's record, a rollback's revert) reaches the disk first.
-            agent.shutdown()
-            Glibc.exit(0)
+            guard received == SIGTERM else { return }
+            let stopped = lifecycle.stop(.signal) {
+                Terminal.writeError("midflightd: stopping (SIGTERM)")
+                // A stop that hangs still ends (SIGALRM's default action), after the store writer's 30 s.
+                alarm(40)
+            }
+            if stopped { Glibc.exit(0) }
         }
         if !signalTaker {
             // No thread to take them: the signals' default action (end the process) is better than none.
@@ -255,7 +245,7 @@ struct AgentCommand: ParsableCommand {
             backend: backend, allowsBoardSelection: false, output: Terminal.writeLine,
             shouldStop: { interruptRequested.load(ordering: .relaxed) },
             sleep: { Terminal.sleep(nanoseconds: $0, shouldStop: { interruptRequested.load(ordering: .relaxed) }) },
-            agent: agent)
+            agent: running)
         let interpreter = ConsoleInterpreter(context: context, groups: agentConsoleGroups)
         let interactive = Terminal.isInteractive
         while true {
@@ -267,11 +257,7 @@ struct AgentCommand: ParsableCommand {
             _ = interpreter.execute(trimmed)
         }
         // A reboot or a stop signal got there first: it ends the process.
-        guard Self.beginStop() else { while true { pause() } }
-        firmware?.stopWatching()
-        agent.watchdog?.stop(disarm: true)
-        running.server?.shutdown()
-        agent.shutdown()
+        guard lifecycle.stop(.consoleClosed) else { while true { pause() } }
     }
 }
 
@@ -336,12 +322,6 @@ extension AgentCommand {
         restartProcess()
     }
 
-    /// A reboot of the simulated board: the process starts over (same pid, arguments and
-    /// standard streams), which runs the bootloader model again.
-    /// True for the first caller only: the one that stops the agent.
-    static func beginStop() -> Bool {
-        stopBegun.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
-    }
 
     /// The signals the signal thread takes: SIGTERM stops the agent cleanly, SIGHUP re-reads keys.
     static func stopSignals() -> sigset_t {
@@ -352,6 +332,8 @@ extension AgentCommand {
         return signals
     }
 
+    /// A reboot of the simulated board: the process starts over (same pid, arguments and
+    /// standard streams), which runs the bootloader model again.
     static func restartProcess() -> Never {
         // Nothing of this process's stop may fire in the next one.
         alarm(0)
@@ -372,11 +354,6 @@ extension AgentCommand {
         Terminal.writeError("midflightd: reboot failed: \(String(cString: strerror(errno))); exiting so the service manager restarts us")
         Glibc.exit(1)
     }
-}
-
-/// The SSH server once started, for the reboot path to stop it.
-final class RunningServer: @unchecked Sendable {
-    var server: SSHServer?
 }
 
 extension String {

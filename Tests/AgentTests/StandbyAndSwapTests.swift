@@ -10,7 +10,7 @@ import Testing
 /// the loop only for their switch, and calls that crash on probation.
 @Suite(.serialized) struct StandbyAndSwapTests {
     struct Fixture {
-        let runtime: AgentRuntime
+        let runtime: AgentHandle
         let board: SimulatedBoard
         let folder: String
     }
@@ -32,7 +32,7 @@ import Testing
             SimulatedBoardSpec(
                 name: "bench", buses: [],
                 chips: [.init(name: "gpiochip0", label: "bench", lineCount: 2, lines: [.init(offset: 0, name: "c0"), .init(offset: 1, name: "c1")])]))
-        let runtime = AgentRuntime(
+        let runtime = AgentHandle(
             config: try AgentConfig.parse(Array(json.utf8), file: folder + "/agent.json"), backend: board,
             time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: folder + "/data"),
             log: LogBook(echo: { _ in }))
@@ -52,7 +52,7 @@ import Testing
         #expect(eventually { fixture.runtime.isLive(stallNanoseconds: 500_000_000) })
     }
 
-    func summary(_ runtime: AgentRuntime, _ name: String) -> ServiceSummary? {
+    func summary(_ runtime: AgentHandle, _ name: String) -> ServiceSummary? {
         runtime.perform { try? $0.serviceSummary(name) }
     }
 
@@ -65,7 +65,7 @@ import Testing
         return false
     }
 
-    func call(_ runtime: AgentRuntime, _ name: String, _ request: [UInt8]) -> Result<[UInt8], AgentRefusal> {
+    func call(_ runtime: AgentHandle, _ name: String, _ request: [UInt8]) -> Result<[UInt8], AgentRefusal> {
         runtime.perform { runtime in Result { () throws(AgentRefusal) -> [UInt8] in try runtime.call(name, request: request) } }
     }
 
@@ -74,7 +74,7 @@ import Testing
         Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("counter-v2"))))
     }
 
-    func log(_ runtime: AgentRuntime) -> String {
+    func log(_ runtime: AgentHandle) -> String {
         runtime.log.last(200).map(\.line).joined(separator: "\n")
     }
 

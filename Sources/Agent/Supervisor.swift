@@ -1,39 +1,20 @@
 import Boards
-import Bundles
 import Hardware
 import Manifests
 import ModuleABI
 import ModuleHost
 import ModuleRuntime
 import Supervision
-import Synchronization
 import ThreadSupport
 
-/// The agent: services as mailboxes served one event at a time by one loop thread, under
-/// OTP supervision; hot swap, restart, parameters and the control calls of the console.
+/// The services, under OTP supervision, and everything that changes them: made by the
+/// loop thread and used only there. Events from edge watchers and requests from consoles
+/// reach it as jobs through the `AgentHandle`'s mailbox, handled one at a time, so a swap
+/// is naturally a pause: events that arrive meanwhile wait and go to the new version.
 ///
-/// Everything that touches services runs on the loop thread: events from edge watchers
-/// and requests from consoles are posted to the mailbox and handled in order, so a swap
-/// is naturally a pause — events that arrive meanwhile wait and go to the new version.
-public final class AgentRuntime: @unchecked Sendable {
-    public let config: AgentConfig
-    public let backend: any HardwareBackend
-    public let time: any SystemTime
-    public let store: DataStore
-    public let log: LogBook
-    /// Keys whose signed bundles may be pushed (replaced on SIGHUP).
-    public var trustedKeys: TrustStore { trusted.withLock { $0 } }
-    private let trusted: Mutex<TrustStore>
-    let engine: ModuleEngine
-    /// The A/B firmware side, on boards with slots; set before `start`.
-    public var firmware: FirmwareManager?
-    /// Reboots the board (on the simulated board: the bootloader model, then a fresh
-    /// agent); set before `start` by whoever owns the process.
-    public var rebootAction: (@Sendable (String) -> Void)?
-    /// The hardware watchdog's feeder, on boards with one; set before `start`.
-    public var watchdog: Watchdog?
-
-    // Loop-thread state.
+/// Not `Sendable`: no other thread can hold it, so the compiler keeps its state on the loop.
+public final class Supervisor {
+    let handle: AgentHandle
     var services: [String: Service] = [:]
     var machine: SupervisorMachine
     /// The active module version's artifact, by module name.
@@ -42,245 +23,71 @@ public final class AgentRuntime: @unchecked Sendable {
     var builtInSources: [String: (path: String, version: SemanticVersion)] = [:]
     /// Pending restarts after backoff: service name → due time.
     var restartsDue: [String: UInt64] = [:]
-    /// Instantiates warm standbys off the loop thread, so events never wait for them.
-    let standbyWorker = BackgroundWorker(priority: .background)
-    /// Writes module files and histories in the order the loop decided them (a swap's
-    /// record, a probation rollback's revert), so the loop never waits for an fsync.
-    let storeWriter = BackgroundWorker(priority: .normal)
-    /// Held for the whole of a hot swap (which runs off the loop thread): one at a time.
-    let swapLock = ConditionLock()
-    /// Swaps made of each module, and the last probation rollback of each (with the swap it
-    /// undid): what a pusher's wait for the verdict reads.
+    /// Swaps made of each module, and the last probation rollbacks of each (with the swap
+    /// each undid): what a pusher's wait for the verdict reads.
     var swapSerials: [String: Int] = [:]
     var probationRollbacks: [String: [Int: (version: String, reason: String)]] = [:]
-    /// When the loop thread last came round (monotonic nanoseconds; 0 before it starts).
-    let heartbeat = Atomic<UInt64>(0)
-    /// What was wrong with the stored state at start (and what was done instead), for
-    /// `services` and the login banner.
-    public let dataProblems = Mutex<[String]>([])
     /// Bumped by every stored parameter change: values a swap read off the loop thread are
     /// used only if none came in between.
     var parameterEpoch = 0
 
-    // The mailbox.
-    enum Job {
-        case edge(service: String, generation: Int, line: Int, rising: Bool, timestamp: Int64)
-        case reading(service: String, input: Int, value: Double)
-        case control(() -> Void)
+    init(handle: AgentHandle) {
+        self.handle = handle
+        machine = SupervisorMachine(root: handle.config.supervisor)
+        machine.backoffBase = UInt64(handle.config.restartBackoffMilliseconds) * 1_000_000
+        for (name, service) in handle.config.services { services[name] = Service(config: service) }
     }
 
-    private let mailbox = ConditionLock()
-    /// Guarded by `mailbox`.
-    private var jobs: [Job] = []
-    private var running = true
-    private var loopStarted = false
-    private var loopEnded = false
-
-    /// How long a new version is on probation after a swap: a crash within it reinstates
-    /// the old instances, kept intact until then.
-    public static let probationNanoseconds: UInt64 = 2_000_000_000
-
-    /// How long the loop, and a caller waiting for it, spin before sleeping (multi-core
-    /// boards only): enough for a console call or an edge to be handed over without a
-    /// kernel wake-up, little enough to cost nothing idle.
-    static let spinNanoseconds: UInt64 = 50_000
-    /// How long a caller waiting for the loop spins: longer than the loop's own, because a
-    /// request that restarts a service (a crash) keeps the loop busy for 0.1-0.2 ms and a
-    /// wake-up through the kernel costs as much again; a caller waits for one request only.
-    static let callerSpinNanoseconds: UInt64 = 300_000
-
-    public init(
-        config: AgentConfig, backend: any HardwareBackend, time: any SystemTime, store: DataStore, log: LogBook,
-        trustedKeys: TrustStore = TrustStore(keys: []), engine: ModuleEngine = ModuleEngine()
-    ) {
-        trusted = Mutex(trustedKeys)
-        self.config = config
-        self.backend = backend
-        self.time = time
-        self.store = store
-        self.log = log
-        self.engine = engine
-        machine = SupervisorMachine(root: config.supervisor)
-        machine.backoffBase = UInt64(config.restartBackoffMilliseconds) * 1_000_000
-        for (name, service) in config.services { services[name] = Service(config: service) }
-    }
-
-    var now: UInt64 { UInt64(max(0, time.monotonicNanoseconds)) }
-
-    /// Trusts `keys` from now on (a SIGHUP re-read the trusted-keys folder); also for the
-    /// firmware side.
-    public func replaceTrustedKeys(_ keys: TrustStore) {
-        trusted.withLock { $0 = keys }
-        firmware?.replaceTrustedKeys(keys)
-    }
+    public var config: AgentConfig { handle.config }
+    var store: DataStore { handle.store }
+    var engine: ModuleEngine { handle.engine }
+    var backend: any HardwareBackend { handle.backend }
+    public var time: any SystemTime { handle.time }
+    var storeWriter: BackgroundWorker { handle.storeWriter }
+    var standbyWorker: BackgroundWorker { handle.standbyWorker }
+    var now: UInt64 { handle.now }
 
     func note(_ level: String, _ message: String, service: String? = nil) {
-        log.add(level, message, service: service, at: now)
+        handle.note(level, message, service: service)
     }
 
-    // MARK: The loop
+    func post(_ job: Mailbox.Job) {
+        handle.post(job)
+    }
 
-    /// Starts the loop thread and the services in supervision order.
-    public func start() {
-        let starting = mailbox.withLock { () -> Bool in
-            guard running, !loopStarted else { return false }
-            loopStarted = true
-            return true
+    /// Checks the stored state and starts every service in supervision order.
+    func startAll() {
+        if let problem = store.spaceProblem() {
+            note("error", problem)
+            handle.dataProblems.withLock { $0.append(problem) }
         }
-        // Already stopped (a stop before the start) or started: nothing to do.
-        guard starting else { return }
-        spawnThread { [self] in runLoop() }
-        _ = performIfRunning { runtime in
-            if let problem = runtime.store.spaceProblem() {
-                runtime.note("error", problem)
-                runtime.dataProblems.withLock { $0.append(problem) }
+        for name in config.serviceOrder {
+            if let problem = store.checkParameters(of: name) {
+                note("error", problem, service: name)
+                handle.dataProblems.withLock { $0.append("\(name): \(problem)") }
             }
-            for name in runtime.config.serviceOrder {
-                if let problem = runtime.store.checkParameters(of: name) {
-                    runtime.note("error", problem, service: name)
-                    runtime.dataProblems.withLock { $0.append("\(name): \(problem)") }
-                }
-                runtime.startService(name)
-            }
+            startService(name)
         }
     }
 
-    /// Stops every service in reverse order, ends the loop, and returns once what the loop
-    /// decided to store is on disk. A second call only waits for that.
-    public func shutdown() {
-        let box = ResultBox<Bool>()
-        let stopping = mailbox.withLock { () -> Bool in
-            guard running else { return false }
-            guard loopStarted else {
-                // Never started: no loop to stop, nothing it decided to store.
-                running = false
-                return false
-            }
-            jobs.append(job(into: box) { runtime in
-                for name in runtime.config.serviceOrder.reversed() {
-                    runtime.stopService(name, reason: "agent stopping")
-                    runtime.services[name]?.standby = nil
-                }
-                return true
-            })
-            // The last job: a swap's switch posted after it is refused, so no version that
-            // never ran is stored after the services stopped.
-            running = false
-            mailbox.broadcast()
-            return true
-        }
-        if stopping { _ = wait(for: box) }
-        mailbox.withLock {
-            while loopStarted, !loopEnded { mailbox.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + 100_000_000) }
-        }
-        if let problem = flushStore() { note("error", "shutting down: \(problem)") }
-    }
-
-    /// Waits until the store writer has done everything queued so far; a problem if it did not.
-    @discardableResult
-    func flushStore() -> String? {
-        let receipt = StoreReceipt()
-        storeWriter.submit { receipt.finish(problem: nil) }
-        return receipt.wait()
-    }
-
-    func post(_ job: Job) {
-        mailbox.withLock {
-            jobs.append(job)
-            mailbox.broadcast()
+    /// Stops every service in reverse order (the agent is stopping).
+    func stopAll() {
+        for name in config.serviceOrder.reversed() {
+            stopService(name, reason: "agent stopping")
+            services[name]?.standby = nil
         }
     }
 
-    /// Runs `body` on the loop thread and waits for its result (console requests).
-    public func perform<Result>(_ body: @escaping (AgentRuntime) -> Result) -> Result {
-        let box = ResultBox<Result>()
-        post(job(into: box, body))
-        return wait(for: box)
-    }
-
-    /// `perform`, or nil without running `body` when the loop has been told to stop (a
-    /// swap racing `shutdown` must not wait for a loop that will never answer).
-    public func performIfRunning<Result>(_ body: @escaping (AgentRuntime) -> Result) -> Result? {
-        let box = ResultBox<Result>()
-        let posted = mailbox.withLock { () -> Bool in
-            // Posted while running, a job is handled: the loop drains its mailbox before it ends.
-            guard running else { return false }
-            jobs.append(job(into: box, body))
-            mailbox.broadcast()
-            return true
-        }
-        return posted ? wait(for: box) : nil
-    }
-
-    /// A control job that runs `body` on the loop thread and hands its result to `box`.
-    private func job<Result>(into box: ResultBox<Result>, _ body: @escaping (AgentRuntime) -> Result) -> Job {
-        .control { [self] in
-            let value = body(self)
-            box.done.withLock {
-                box.result = value
-                box.done.broadcast()
-            }
-        }
-    }
-
-    private func wait<Result>(for box: ResultBox<Result>) -> Result {
-        box.done.withLock { () -> Result in
-            box.done.spin(forNanoseconds: Self.callerSpinNanoseconds) { box.result != nil }
-            while box.result == nil { box.done.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + 100_000_000) }
-            return box.result!
-        }
-    }
-
-    private func runLoop() {
-        while true {
-            let deadline = nextDeadline()
-            let batch: [Job]? = mailbox.withLock {
-                mailbox.spin(forNanoseconds: Self.spinNanoseconds) { !jobs.isEmpty || !running }
-                while jobs.isEmpty, running, monotonicNanoseconds() < deadline {
-                    mailbox.wait(untilMonotonicNanoseconds: deadline)
-                }
-                guard running || !jobs.isEmpty else { return nil }
-                defer { jobs.removeAll() }
-                return jobs
-            }
-            guard let batch else {
-                mailbox.withLock {
-                    loopEnded = true
-                    mailbox.broadcast()
-                }
-                return
-            }
-            beat()
-            for job in batch {
-                handle(job)
-                beat()
-            }
-            fireTimers()
-            beat()
-        }
-    }
-
-    /// The loop thread was here now: what the watchdog's feeder checks (`isLive`).
-    private func beat() {
-        heartbeat.store(monotonicNanoseconds(), ordering: .releasing)
-    }
-
-    /// Whether the loop has come round within `stallNanoseconds`: it wakes at least every
-    /// 100 ms, and no event may hold it past its service's budget, so a loop that has not
-    /// beaten for seconds is stuck. Never blocks (the watchdog's feeder asks it).
-    public func isLive(stallNanoseconds: UInt64 = 2_000_000_000) -> Bool {
-        let last = heartbeat.load(ordering: .acquiring)
-        return last != 0 && monotonicNanoseconds() &- last < stallNanoseconds && mailbox.withLock { running }
-    }
-
-    private func nextDeadline() -> UInt64 {
+    /// When the loop must wake next: a tick, a restart after backoff, or 100 ms from now.
+    func nextDeadline() -> UInt64 {
         let ticks = services.values.compactMap(\.nextTick)
         let restarts = Array(restartsDue.values)
         // Wake at least every 100 ms (probation windows, watchdogs of the future).
         return (ticks + restarts + [monotonicNanoseconds() + 100_000_000]).min() ?? 0
     }
 
-    private func handle(_ job: Job) {
+    /// One job from the mailbox.
+    func handle(_ job: Mailbox.Job) {
         switch job {
         case .edge(let name, let generation, let line, let rising, let timestamp):
             guard let service = services[name], service.generation == generation, service.state.isRunning else { return }
@@ -290,11 +97,12 @@ public final class AgentRuntime: @unchecked Sendable {
             guard let service = services[name], service.state.isRunning else { return }
             deliver(service, event: "reading") { try $0.reading(input: input, value: value) }
         case .control(let body):
-            body()
+            body(self)
         }
     }
 
-    private func fireTimers() {
+    /// Due restarts and ticks, and probation windows that ended.
+    func fireTimers() {
         let current = now
         // Due restarts in start order, so rest_for_one dependencies come up first.
         for name in config.serviceOrder where (restartsDue[name] ?? .max) <= current {
@@ -400,15 +208,16 @@ public final class AgentRuntime: @unchecked Sendable {
                 updateTimer(other)
                 prepareStandbyLater(other)
             }
-            let (store, module, version, name) = (self.store, previous.manifest.name, previous.manifest.version, service.name)
+            let (handle, module, version, name) = (self.handle, previous.manifest.name, previous.manifest.version, service.name)
+            let store = handle.store
             let given = (SemanticVersion(crash.version), "on probation: \(crash)")
-            storeWriter.submit { [weak self] in
+            storeWriter.submit {
                 do {
                     try store.revert(module, to: version)
                     if let left = given.0 { try store.record(.rolledBack(left, reason: given.1), of: module) }
                     try store.record(.activated(version), of: module)
                 } catch {
-                    self?.note("warning", "rolled back, but could not record it: \(error)", service: name)
+                    handle.note("warning", "rolled back, but could not record it: \(error)", service: name)
                 }
             }
             return
@@ -496,7 +305,7 @@ public final class AgentRuntime: @unchecked Sendable {
                 if !skipped.isEmpty {
                     let problem = "\(module): \(skipped.joined(separator: "; ")); running \(candidate.version) from \(candidate.path)"
                     note("error", problem)
-                    dataProblems.withLock { $0.append(problem) }
+                    handle.dataProblems.withLock { $0.append(problem) }
                     // The history says what runs: a version given up on is dropped from it.
                     if !candidate.builtIn, history.contains(candidate.version), let given = history.last, given != candidate.version {
                         let (name, version) = (module, candidate.version)
@@ -615,11 +424,11 @@ public final class AgentRuntime: @unchecked Sendable {
         if let standby = service.standby, Self.isInstance(standby, of: artifact) { return }
         service.standby = nil
         service.standbyPending = true
-        let (name, engine) = (service.name, self.engine)
-        standbyWorker.submit { [weak self] in
+        let (name, engine, handle) = (service.name, self.engine, self.handle)
+        standbyWorker.submit {
             let made = Result { () throws(ModuleRefusal) -> ModuleInstance in try ModuleInstance(standbyFor: artifact, engine: engine) }
             let handoff = Handoff(made)
-            self?.post(.control { [weak self] in self?.standbyMade(handoff.value, for: name, of: artifact) })
+            handle.post(.control { $0.standbyMade(handoff.value, for: name, of: artifact) })
         }
     }
 
@@ -664,12 +473,11 @@ public final class AgentRuntime: @unchecked Sendable {
 
     private func startWatchers(_ service: Service) {
         guard let resources = service.resources else { return }
-        let generation = service.generation
-        let name = service.name
+        let (generation, name, handle) = (service.generation, service.name, self.handle)
         for (index, request) in resources.edgeLines {
             let watcher = EdgeWatcher()
             service.watchers.append(watcher)
-            spawnThread { [weak self] in
+            spawnThread {
                 while !watcher.isStopped {
                     let events: [GPIOEdgeEvent]
                     do {
@@ -678,9 +486,9 @@ public final class AgentRuntime: @unchecked Sendable {
                         // Released (restart, stop) or the chip went away: this watcher is done.
                         return
                     }
-                    guard let self, !watcher.isStopped else { return }
+                    guard !watcher.isStopped else { return }
                     for event in events {
-                        self.post(.edge(service: name, generation: generation, line: index, rising: event.edge == .rising,
+                        handle.post(.edge(service: name, generation: generation, line: index, rising: event.edge == .rising,
                                         timestamp: Int64(event.timestampNanoseconds)))
                     }
                 }
@@ -731,3 +539,7 @@ public final class AgentRuntime: @unchecked Sendable {
 extension ModuleRefusal {
     var message: String { description }
 }
+
+
+@available(*, unavailable)
+extension Supervisor: Sendable {}

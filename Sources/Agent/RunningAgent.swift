@@ -1,0 +1,19 @@
+/// What the consoles and the SSH server reach on a board: the agent (through its handle)
+/// and the parts that run beside it, each optional as boards differ. Made once by
+/// `midflightd` after all of them; immutable.
+public final class RunningAgent: Sendable {
+    public let handle: AgentHandle
+    /// The A/B firmware side, on boards with slots.
+    public let firmware: FirmwareManager?
+    /// The hardware watchdog's feeder, on boards with one.
+    public let watchdog: Watchdog?
+    /// Reboots the board (on the simulated board: the bootloader model, then a fresh agent).
+    public let reboot: (@Sendable (String) -> Void)?
+
+    public init(handle: AgentHandle, firmware: FirmwareManager?, watchdog: Watchdog?, reboot: (@Sendable (String) -> Void)?) {
+        self.handle = handle
+        self.firmware = firmware
+        self.watchdog = watchdog
+        self.reboot = reboot
+    }
+}
