@@ -62,7 +62,7 @@ public final class AgentHandle: Sendable {
         trusted.withLock { $0 = keys }
     }
 
-    func note(_ level: String, _ message: String, service: String? = nil) {
+    func note(_ level: LogLevel, _ message: String, service: String? = nil) {
         log.add(level, message, service: service, at: now)
     }
 
@@ -87,7 +87,7 @@ public final class AgentHandle: Sendable {
         // never ran is stored after the services stopped.
         if mailbox.close(after: job(into: box) { $0.stopAll(); return true }) { _ = wait(for: box) }
         mailbox.waitForLoopEnd()
-        if let problem = flushStore() { note("error", "shutting down: \(problem)") }
+        if let problem = flushStore() { note(.error, "shutting down: \(problem)") }
     }
 
     /// Waits until the store writer has done everything queued so far; a problem if it did not.

@@ -231,17 +231,17 @@ extension AgentHandle {
         do {
             contents = try ModuleBundle.verify(bundle, trusted: trustedKeys)
         } catch {
-            note("warning", "refused a pushed bundle: \(error)")
+            note(.warning, "refused a pushed bundle: \(error)")
             throw AgentRefusal(error.description)
         }
-        if allowDowngrade { note("warning", "downgrade allowed for \(contents.manifest.name) \(contents.manifest.version) (key \(contents.keyID))") }
+        if allowDowngrade { note(.warning, "downgrade allowed for \(contents.manifest.name) \(contents.manifest.version) (key \(contents.keyID))") }
         do {
             // An explicit downgrade to a version that cannot read the newer state starts it fresh, as a rollback does.
             return try swap(
                 to: contents.wasm, source: "bundle signed by \(contents.keyID)", allowDowngrade: allowDowngrade,
                 freshStateIfRefused: allowDowngrade)
         } catch {
-            note("warning", "refused a pushed bundle: \(error)")
+            note(.warning, "refused a pushed bundle: \(error)")
             throw AgentRefusal(error.description)
         }
     }

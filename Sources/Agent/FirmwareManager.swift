@@ -89,7 +89,7 @@ public final class FirmwareManager: @unchecked Sendable {
         // Only the agent mends (`midflightd install` beside it must not race its stores).
         if mendsEnvironment {
             do {
-                for note in try layout.environment.repair() { log.add("error", note, service: nil, at: clock()) }
+                for note in try layout.environment.repair() { log.add(.error, note, service: nil, at: clock()) }
             } catch {
                 throw FirmwareRefusal(error.description)
             }
@@ -125,7 +125,7 @@ public final class FirmwareManager: @unchecked Sendable {
             // The journal first: a crash between the two finds the slot on trial again and reports it again.
             try journal.save(journalPath)
             try store([(trialSlot.stateVariable, SlotState.bad.rawValue), (BootVariables.fallbackFrom, nil)])
-            log.add("error", "firmware: reverted from slot \(trialSlot) (\(version)) to slot \(runningSlot): \(reason)", service: nil, at: clock())
+            log.add(.error, "firmware: reverted from slot \(trialSlot) (\(version)) to slot \(runningSlot): \(reason)", service: nil, at: clock())
         } else if let from = variables[BootVariables.fallbackFrom].flatMap(FirmwareSlot.init(rawValue:)) {
             if from != runningSlot, BootVariables.state(of: from, in: variables) != .bad {
                 // A validated slot that stopped booting (damaged, or its kernel panics): the
@@ -138,7 +138,7 @@ public final class FirmwareManager: @unchecked Sendable {
                 try journal.save(journalPath)
                 try store([(from.stateVariable, SlotState.bad.rawValue), (BootVariables.fallbackFrom, nil)])
                 log.add(
-                    "error", "firmware: slot \(from) (\(version)) no longer boots; fell back to slot \(runningSlot): \(reason)",
+                    .error, "firmware: slot \(from) (\(version)) no longer boots; fell back to slot \(runningSlot): \(reason)",
                     service: nil, at: clock())
             } else {
                 try store([(BootVariables.fallbackFrom, nil)])
@@ -221,7 +221,7 @@ public final class FirmwareManager: @unchecked Sendable {
                 gate = nil
                 gateNote = nil
             }
-            log.add("info", "firmware: slot \(runningSlot) (\(version)) validated: \(reason)", service: nil, at: clock())
+            log.add(.info, "firmware: slot \(runningSlot) (\(version)) validated: \(reason)", service: nil, at: clock())
         }
     }
 
@@ -245,7 +245,7 @@ public final class FirmwareManager: @unchecked Sendable {
                 (BootVariables.bootSlot, runningSlot.rawValue), (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0"),
                 (other.stateVariable, SlotState.bad.rawValue),
             ])
-            log.add("warning", "firmware: install of \(version) in slot \(other) cancelled; slot \(runningSlot) boots next", service: nil, at: clock())
+            log.add(.warning, "firmware: install of \(version) in slot \(other) cancelled; slot \(runningSlot) boots next", service: nil, at: clock())
             return runningSlot
         }
         guard BootVariables.state(of: other, in: variables) == .good else {
@@ -266,7 +266,7 @@ public final class FirmwareManager: @unchecked Sendable {
             }
         }
         try store([(BootVariables.bootSlot, other.rawValue), (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0")])
-        log.add("warning", "firmware: next boot from slot \(other) (\(variables[other.versionVariable] ?? "?")), by request", service: nil, at: clock())
+        log.add(.warning, "firmware: next boot from slot \(other) (\(variables[other.versionVariable] ?? "?")), by request", service: nil, at: clock())
         return other
     }
 
@@ -310,12 +310,12 @@ public final class FirmwareManager: @unchecked Sendable {
                 do {
                     try journal.save(journalPath)
                 } catch {
-                    log.add("error", "firmware: \(error)", service: nil, at: clock())
+                    log.add(.error, "firmware: \(error)", service: nil, at: clock())
                 }
             }
-            log.add("info", "firmware: \(manifest.version) installed in slot \(slot) (key \(installer.keyID ?? "?")); reboot to try it", service: nil, at: clock())
+            log.add(.info, "firmware: \(manifest.version) installed in slot \(slot) (key \(installer.keyID ?? "?")); reboot to try it", service: nil, at: clock())
         } else if case .failed(let reason) = installer.phase {
-            log.add("error", "firmware: install refused: \(reason)", service: nil, at: clock())
+            log.add(.error, "firmware: install refused: \(reason)", service: nil, at: clock())
         }
     }
 
@@ -333,7 +333,7 @@ public final class FirmwareManager: @unchecked Sendable {
             watching = true
         }
         log.add(
-            "info",
+            .info,
             "firmware: slot \(runningSlot) on trial; validating after \(settings.healthWindowSeconds) s of healthy services, "
                 + "falling back if not within \(settings.validationDeadlineSeconds) s",
             service: nil, at: clock())
@@ -360,7 +360,7 @@ public final class FirmwareManager: @unchecked Sendable {
                         do {
                             try validate(reason: "services healthy for \(settings.healthWindowSeconds) s")
                         } catch {
-                            log.add("error", "firmware: validation failed: \(error)", service: nil, at: clock())
+                            log.add(.error, "firmware: validation failed: \(error)", service: nil, at: clock())
                         }
                     } else {
                         lock.withLock { gateNote = "services healthy; waiting for fw validate" }
@@ -373,11 +373,11 @@ public final class FirmwareManager: @unchecked Sendable {
                         journal.trialFailure = reason
                         try? journal.save(journalPath)
                     }
-                    log.add("error", "firmware: slot \(runningSlot) \(reason); rebooting to fall back", service: nil, at: clock())
+                    log.add(.error, "firmware: slot \(runningSlot) \(reason); rebooting to fall back", service: nil, at: clock())
                     if let reboot {
                         reboot("firmware health gate: " + reason)
                     } else {
-                        log.add("error", "firmware: this agent cannot reboot the board; reboot it by hand", service: nil, at: clock())
+                        log.add(.error, "firmware: this agent cannot reboot the board; reboot it by hand", service: nil, at: clock())
                     }
                 default:
                     break
@@ -398,7 +398,7 @@ public final class FirmwareManager: @unchecked Sendable {
         do {
             return try FirmwareJournal.load(path)
         } catch {
-            log.add("error", "firmware: \(error); starting a new one", service: nil, at: clock())
+            log.add(.error, "firmware: \(error); starting a new one", service: nil, at: clock())
             return FirmwareJournal()
         }
     }

@@ -146,7 +146,7 @@ extension Supervisor {
             } catch {
                 undo(migrated + [(service, old, next, timer)], manifest: manifest)
                 for (name, readings) in savedReadings { services[name]?.readings = readings }
-                note("error", "swap to \(manifest.name) \(manifest.version) abandoned: \(error)", service: service.name)
+                note(.error, "swap to \(manifest.name) \(manifest.version) abandoned: \(error)", service: service.name)
                 return .failure(SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running"))
             }
         }
@@ -192,7 +192,7 @@ extension Supervisor {
             do {
                 try resources.adopt(entry.old.manifest, parameters: parameterValues(entry.service.name, entry.old.manifest))
             } catch {
-                note("error", "cannot hand the resources back to \(entry.old.manifest.version): \(error)", service: entry.service.name)
+                note(.error, "cannot hand the resources back to \(entry.old.manifest.version): \(error)", service: entry.service.name)
             }
             resources.restoreTimer(milliseconds: entry.timer)
         }
@@ -263,9 +263,9 @@ extension AgentHandle {
         var (report, receipt) = try outcome.get()
         report.storageProblem = receipt.wait()
         if let problem = report.storageProblem {
-            note("error", "swapped, but not stored (the old version comes back after a reboot): \(problem)", service: nil)
+            note(.error, "swapped, but not stored (the old version comes back after a reboot): \(problem)", service: nil)
         }
-        note("info", report.description)
+        note(.info, report.description)
         return report
     }
 

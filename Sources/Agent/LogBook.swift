@@ -14,14 +14,14 @@ public final class LogBook: Sendable {
         public let sequence: Int
         public let monotonicNanoseconds: UInt64
         public let service: String?
-        public let level: String
+        public let level: LogLevel
         public let message: String
 
         public var line: String {
             let seconds = monotonicNanoseconds / 1_000_000_000
             let millis = monotonicNanoseconds / 1_000_000 % 1000
             let stamp = "\(seconds).\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)"
-            return "[\(stamp)] \(level) \(service.map { "\($0): " } ?? "")\(message)"
+            return "[\(stamp)] \(level.rawValue) \(service.map { "\($0): " } ?? "")\(message)"
         }
     }
 
@@ -60,11 +60,11 @@ public final class LogBook: Sendable {
     }
 
     /// Adds a line stamped now (the monotonic clock), for callers without the agent's clock.
-    public func add(_ level: String, _ message: String, service: String? = nil) {
+    public func add(_ level: LogLevel, _ message: String, service: String? = nil) {
         add(level, message, service: service, at: monotonicNanoseconds())
     }
 
-    public func add(_ level: String, _ message: String, service: String? = nil, at time: UInt64) {
+    public func add(_ level: LogLevel, _ message: String, service: String? = nil, at time: UInt64) {
         let clean = Self.oneLine(message)
         let added = state.withLock { state -> [Entry] in
             // Read under the lock: the refill time only moves forward.
@@ -81,7 +81,7 @@ public final class LogBook: Sendable {
                 source.tokens -= 1000
                 if source.dropped > 0 {
                     let note = "\(source.dropped) line\(source.dropped == 1 ? "" : "s") dropped (over \(Self.linesPerSecond) lines/s)"
-                    added.append(Entry(sequence: state.next, monotonicNanoseconds: time, service: service, level: "warning", message: note))
+                    added.append(Entry(sequence: state.next, monotonicNanoseconds: time, service: service, level: .warning, message: note))
                     state.next += 1
                     source.dropped = 0
                 }

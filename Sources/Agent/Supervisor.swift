@@ -47,7 +47,7 @@ public final class Supervisor {
     var standbyWorker: BackgroundWorker { handle.standbyWorker }
     var now: UInt64 { handle.now }
 
-    func note(_ level: String, _ message: String, service: String? = nil) {
+    func note(_ level: LogLevel, _ message: String, service: String? = nil) {
         handle.note(level, message, service: service)
     }
 
@@ -58,12 +58,12 @@ public final class Supervisor {
     /// Checks the stored state and starts every service in supervision order.
     func startAll() {
         if let problem = store.spaceProblem() {
-            note("error", problem)
+            note(.error, problem)
             handle.dataProblems.withLock { $0.append(problem) }
         }
         for name in config.serviceOrder {
             if let problem = store.checkParameters(of: name) {
-                note("error", problem, service: name)
+                note(.error, problem, service: name)
                 handle.dataProblems.withLock { $0.append("\(name): \(problem)") }
             }
             startService(name)
@@ -158,7 +158,7 @@ public final class Supervisor {
     private func noticeHealth(_ service: Service, _ instance: ModuleInstance, event: String) -> Bool {
         let health = instance.health
         service.loggedHealth = health
-        note(health == .healthy ? "info" : health.isFailing ? "error" : "warning", "health: \(health)", service: service.name)
+        note(health == .healthy ? .info : health.isFailing ? .error : .warning, "health: \(health)", service: service.name)
         guard health.isFailing, service.previous != nil else { return false }
         crashed(
             service,
@@ -180,7 +180,7 @@ public final class Supervisor {
         if let previous = service.previous {
             // Probation: the new version failed early. Every service of the module goes back
             // to its old instance, kept intact, so the module runs one version everywhere.
-            note("error", "\(crash); rolling back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
+            note(.error, "\(crash); rolling back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
             service.lastCrash = crash.description
             // By swap, the last few kept: a waiter asks about its own swap, whatever came after.
             var rollbacks = probationRollbacks[service.config.module] ?? [:]
@@ -200,7 +200,7 @@ public final class Supervisor {
                     do {
                         try resources.adopt(old.manifest, parameters: parameterValues(other.name, old.manifest))
                     } catch {
-                        note("error", "cannot hand the resources back to \(old.manifest.version): \(error)", service: other.name)
+                        note(.error, "cannot hand the resources back to \(old.manifest.version): \(error)", service: other.name)
                     }
                     if let period = other.timerBeforeSwap { resources.restoreTimer(milliseconds: period) }
                 }
@@ -217,13 +217,13 @@ public final class Supervisor {
                     if let left = given.0 { try store.record(.rolledBack(left, reason: given.1), of: module) }
                     try store.record(.activated(version), of: module)
                 } catch {
-                    handle.note("warning", "rolled back, but could not record it: \(error)", service: name)
+                    handle.note(.warning, "rolled back, but could not record it: \(error)", service: name)
                 }
             }
             return
         }
         service.lastCrash = crash.description
-        note("error", crash.description, service: service.name)
+        note(.error, crash.description, service: service.name)
         exitedAbnormally(service)
     }
 
@@ -261,7 +261,7 @@ public final class Supervisor {
                 restartsDue[name] = nil
                 services[name]?.standby = nil
                 services[name]?.state = .failed(reason: reason)
-                note("error", "service failed: \(reason); not restarting it", service: name)
+                note(.error, "service failed: \(reason); not restarting it", service: name)
             }
         }
     }
@@ -304,7 +304,7 @@ public final class Supervisor {
                 if candidate.builtIn { builtInSources[module] = (candidate.path, candidate.version) }
                 if !skipped.isEmpty {
                     let problem = "\(module): \(skipped.joined(separator: "; ")); running \(candidate.version) from \(candidate.path)"
-                    note("error", problem)
+                    note(.error, problem)
                     handle.dataProblems.withLock { $0.append(problem) }
                     // The history says what runs: a version given up on is dropped from it.
                     if !candidate.builtIn, history.contains(candidate.version), let given = history.last, given != candidate.version {
@@ -346,7 +346,7 @@ public final class Supervisor {
         let stored = stored ?? store.parameters(of: name)
         let configured = services[name]?.config.parameters ?? [:]
         for key in configured.keys where manifest.parameter(named: key) == nil {
-            note("warning", "config sets \(key), which \(manifest.name) \(manifest.version) does not have", service: name)
+            note(.warning, "config sets \(key), which \(manifest.name) \(manifest.version) does not have", service: name)
         }
         return manifest.parameters.map { parameter in
             for (origin, candidate) in [("stored", stored[parameter.name]), ("configured", configured[parameter.name])] {
@@ -354,7 +354,7 @@ public final class Supervisor {
                 do {
                     return try parameter.validate(candidate)
                 } catch {
-                    note("warning", "\(origin) value ignored: \(error); using the next one", service: name)
+                    note(.warning, "\(origin) value ignored: \(error); using the next one", service: name)
                 }
             }
             return parameter.defaultValue
@@ -403,12 +403,12 @@ public final class Supervisor {
             service.nextTick = nil
             service.state = .running
             startWatchers(service)
-            note("info", "started \(artifact.manifest.name) \(artifact.manifest.version)\(warm ? " from its warm standby" : "")", service: name)
+            note(.info, "started \(artifact.manifest.name) \(artifact.manifest.version)\(warm ? " from its warm standby" : "")", service: name)
             deliver(service, event: "init") { try $0.start() }
             prepareStandbyLater(service)
         } catch {
             service.lastCrash = "\(error)"
-            note("error", "cannot start: \(error)", service: name)
+            note(.error, "cannot start: \(error)", service: name)
             // A start that fails (missing device, busy line, bad module) counts as a crash:
             // supervision retries with backoff and gives up at the intensity limit.
             exitedAbnormally(service)
@@ -442,7 +442,7 @@ public final class Supervisor {
             guard artifacts[service.config.module]?.serial == artifact.serial else { return prepareStandbyLater(service) }
             service.standby = instance
         case .failure(let refusal):
-            note("warning", "no warm standby (restarts instantiate from scratch): \(refusal)", service: name)
+            note(.warning, "no warm standby (restarts instantiate from scratch): \(refusal)", service: name)
         }
     }
 
@@ -454,7 +454,7 @@ public final class Supervisor {
         let name = service.name
         resources.eventBudgetNanoseconds = service.config.eventBudgetNanoseconds
         resources.onLog = { [weak self] level, message in
-            self?.note(["debug", "info", "warning", "error"][level.rawValue], message, service: name)
+            self?.note(LogLevel.allCases[level.rawValue], message, service: name)
         }
         resources.onPublish = { [weak self] reading, value in self?.published(name, reading, value) }
     }
@@ -519,12 +519,12 @@ public final class Supervisor {
             do {
                 try instance.terminate()
             } catch {
-                note("warning", "\(error) while stopping", service: name)
+                note(.warning, "\(error) while stopping", service: name)
             }
         }
         tearDown(service)
         service.state = .stopped(reason: reason)
-        note("info", reason, service: name)
+        note(.info, reason, service: name)
     }
 
     /// `restart NAME`: a state reset of one service, the others untouched.

@@ -18,7 +18,7 @@ public final class SSHServer: Sendable {
     public let gate: ConnectionGate
     private let authorized: CurrentAuthorizedKeys
     private let authorizedKeysFile: String
-    private let log: @Sendable (String, String) -> Void
+    private let log: @Sendable (LogLevel, String) -> Void
     /// The log source of the server's lines.
     public static let logSource = "ssh"
     /// Seconds between the lines that sum up refused connections.
@@ -37,7 +37,7 @@ public final class SSHServer: Sendable {
         }
         let authorized = AuthorizedKeys(text: text, file: authorizedKeysFile)
         // Under a source of their own: strangers' attempts cannot use up the agent's rate.
-        for problem in authorized.problems { agent.handle.log.add("warning", problem, service: SSHServer.logSource) }
+        for problem in authorized.problems { agent.handle.log.add(.warning, problem, service: SSHServer.logSource) }
         guard !authorized.keys.isEmpty else {
             throw Failure(description: "\(authorizedKeysFile) has no usable key (ssh-ed25519 or ecdsa-sha2-nistp256)")
         }
@@ -47,11 +47,11 @@ public final class SSHServer: Sendable {
         self.log = { agent.handle.log.add($0, $1, service: SSHServer.logSource) }
         let hostKey: NIOSSHPrivateKey
         do {
-            hostKey = try HostKey.loadOrCreate(in: dataDirectory, log: { agent.handle.log.add("error", $0, service: SSHServer.logSource) })
+            hostKey = try HostKey.loadOrCreate(in: dataDirectory, log: { agent.handle.log.add(.error, $0, service: SSHServer.logSource) })
         } catch {
             throw Failure(description: error.description)
         }
-        let log: @Sendable (String) -> Void = { message in agent.handle.log.add("warning", message, service: SSHServer.logSource) }
+        let log: @Sendable (String) -> Void = { message in agent.handle.log.add(.warning, message, service: SSHServer.logSource) }
         let gate = ConnectionGate(limits: limits)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(SSHServer.summarySeconds)) { _ in
@@ -120,14 +120,14 @@ public final class SSHServer: Sendable {
             do {
                 text = String(decoding: try FileSystem.read(authorizedKeysFile, limit: 1 << 20), as: UTF8.self)
             } catch {
-                log("error", "cannot re-read the authorized keys (kept as they were): \(error)")
+                log(.error, "cannot re-read the authorized keys (kept as they were): \(error)")
                 return
             }
         }
         let keys = AuthorizedKeys(text: text, file: authorizedKeysFile)
-        for problem in keys.problems { log("warning", problem) }
+        for problem in keys.problems { log(.warning, problem) }
         authorized.replace(with: keys)
-        log(keys.keys.isEmpty ? "warning" : "info", "authorized keys re-read: \(keys.keys.count) usable")
+        log(keys.keys.isEmpty ? .warning : .info, "authorized keys re-read: \(keys.keys.count) usable")
     }
 
     public func shutdown() {

@@ -372,7 +372,7 @@ final class SessionHandler: ChannelInboundHandler {
                         if budget.drop() {
                             stop.set()
                             agent.handle.log.add(
-                                "warning",
+                                .warning,
                                 "dropped an SSH client that stopped reading (\(budget.pending) bytes of output waiting for \(budget.patienceNanoseconds / 1_000_000_000) s)",
                                 service: SSHServer.logSource)
                             (channel.parent ?? channel).close(promise: nil)

@@ -135,8 +135,8 @@ struct AgentCommand: ParsableCommand {
             time = LinuxSystemTime()
         }
         let log = LogBook(echo: { Terminal.writeError($0) })
-        for path in staleTemporaries { log.add("warning", "removed \(path), left by an interrupted write") }
-        for note in simulatedBoot?.notes ?? [] { log.add("error", note) }
+        for path in staleTemporaries { log.add(.warning, "removed \(path), left by an interrupted write") }
+        for note in simulatedBoot?.notes ?? [] { log.add(.error, note) }
         let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
         for problem in trust.problems { Terminal.writeError("midflightd: ignoring \(problem)") }
         let agent = AgentHandle(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
@@ -182,7 +182,7 @@ struct AgentCommand: ParsableCommand {
             do {
                 try firmware.confirmBoot()
             } catch {
-                log.add("error", "firmware: cannot zero the boot count (this slot may be given up on after a reboot): \(error)")
+                log.add(.error, "firmware: cannot zero the boot count (this slot may be given up on after a reboot): \(error)")
             }
         }
         lifecycle.start(reboot: reboot)
@@ -219,9 +219,9 @@ struct AgentCommand: ParsableCommand {
             // SIGHUP re-reads the keys (as sshd and systemd's reload expect); SIGTERM stops.
             while sigwait(&signals, &received) == 0, received == SIGHUP {
                 let trust = TrustStore(folder: trustFolder)
-                for problem in trust.problems { log.add("warning", "ignoring \(problem)") }
+                for problem in trust.problems { log.add(.warning, "ignoring \(problem)") }
                 agent.replaceTrustedKeys(trust)
-                log.add("info", "trusted keys re-read: \(trust.ids.count) (\(trust.ids.joined(separator: ", ")))")
+                log.add(.info, "trusted keys re-read: \(trust.ids.count) (\(trust.ids.joined(separator: ", ")))")
                 lifecycle.sshServer?.reloadAuthorizedKeys()
             }
             guard received == SIGTERM else { return }
