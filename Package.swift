@@ -41,30 +41,31 @@ let package = Package(
             providers: [.apt(["libubootenv-dev"])]
         ),
         .target(name: "LinuxHardware", dependencies: ["Hardware", "CI2C", "CGPIOD", "CLinux"]),
-        .target(name: "ThreadSupport"),
-        .target(name: "SimulatedHardware", dependencies: ["Hardware", "ThreadSupport"]),
-        .target(name: "Boards", dependencies: ["Hardware", "JSON", "LinuxHardware", "SimulatedHardware"]),
+        // The floor: files, threads, locks and background workers on POSIX calls (no Foundation).
+        .target(name: "Platform"),
+        .target(name: "SimulatedHardware", dependencies: ["Hardware", "Platform"]),
+        .target(name: "Boards", dependencies: ["Hardware", "JSON", "LinuxHardware", "Platform", "SimulatedHardware"]),
         .target(name: "HardwareContract", dependencies: ["Hardware"]),
         .target(name: "ModuleABI"),
         .target(name: "Supervision"),
         .target(
             name: "Bundles",
-            dependencies: ["Boards", "Manifests", "ModuleABI", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Manifests", "ModuleABI", "Platform", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "Manifests", dependencies: ["Hardware", "JSON", "ModuleABI"]),
         .target(
             name: "Firmware",
-            dependencies: ["Boards", "Bundles", "CUBootEnv", "JSON", "Manifests", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Bundles", "CUBootEnv", "JSON", "Manifests", "Platform", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "ModuleHost", dependencies: ["Hardware", "Manifests", "ModuleABI"]),
         // The module SDK, natively; WasmGlue is compiled only into wasm builds.
         .target(name: "ModuleSDK", exclude: ["WasmGlue"]),
-        .target(name: "ModuleTesting", dependencies: ["ModuleSDK", "ModuleHost", "Manifests", "Hardware", "Boards"]),
+        .target(name: "ModuleTesting", dependencies: ["ModuleSDK", "ModuleABI", "ModuleHost", "Manifests", "Hardware", "Boards", "Platform"]),
         .target(
             name: "ModuleRuntime",
-            dependencies: ["ModuleABI", "Manifests", "ModuleHost", "ThreadSupport", .product(name: "WasmKit", package: "WasmKit")]
+            dependencies: ["ModuleABI", "Manifests", "ModuleHost", "Platform", .product(name: "WasmKit", package: "WasmKit")]
         ),
-        .target(name: "HardwareTools", dependencies: ["Hardware", "SimulatedHardware", "JSON"]),
+        .target(name: "HardwareTools", dependencies: ["Hardware", "JSON"]),
         .target(
             name: "HardwareCommands",
             dependencies: [
@@ -76,20 +77,20 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "Boards", "Bundles", "Firmware", "Hardware", "JSON", "Manifests", "ModuleABI", "ModuleHost", "ModuleRuntime",
-                "Supervision", "ThreadSupport",
+                "Supervision", "Platform",
             ]
         ),
         .target(
             name: "AgentCommands",
             dependencies: [
-                "Agent", "Boards", "Firmware", "HardwareCommands", "JSON",
+                "Agent", "Boards", "Firmware", "HardwareCommands", "JSON", "Platform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "RemoteAccess",
             dependencies: [
-                "Agent", "AgentCommands", "Boards", "Bundles", "Firmware", "HardwareCommands", "ThreadSupport",
+                "Agent", "AgentCommands", "Boards", "Bundles", "Firmware", "HardwareCommands", "Platform",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSH", package: "swift-nio-ssh"), .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -97,7 +98,7 @@ let package = Package(
         .target(
             name: "ModuleTools",
             dependencies: [
-                "Boards", "Bundles", "Firmware", "Manifests", "ModuleABI", "ModuleRuntime",
+                "Boards", "Bundles", "Firmware", "Manifests", "ModuleABI", "ModuleRuntime", "Platform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -114,15 +115,15 @@ let package = Package(
         .executableTarget(
             name: "midflight",
             dependencies: [
-                "Hardware", "Boards", "HardwareCommands", "ModuleTools",
+                "HardwareCommands", "ModuleTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "midflightd",
             dependencies: [
-                "Hardware", "Boards", "HardwareCommands", "HardwareTools", "SimulatedHardware", "LinuxHardware", "Agent",
-                "AgentCommands", "ThreadSupport", "Bundles", "CLinux", "Firmware", "RemoteAccess", "HardwareContract", "ModuleHost",
+                "Hardware", "Boards", "HardwareCommands", "SimulatedHardware", "LinuxHardware", "Agent",
+                "AgentCommands", "Platform", "Bundles", "CLinux", "Firmware", "RemoteAccess", "HardwareContract", "ModuleHost",
                 "ModuleRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -132,7 +133,7 @@ let package = Package(
             name: "midflight-benchmarks",
             dependencies: [
                 "Hardware", "ModuleHost", "ModuleRuntime", "ModuleTools", "SimulatedHardware", "Boards", "Bundles", "Firmware", "Agent",
-                "ThreadSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "Platform", .product(name: "Crypto", package: "swift-crypto"),
             ],
             // Module sources the benchmark builds to wasm, and the Erlang/OTP side it runs beside ours.
             exclude: ["SwapModules", "OTP"]
@@ -141,15 +142,15 @@ let package = Package(
         .testTarget(name: "HardwareTests", dependencies: ["Hardware"]),
         .testTarget(name: "LinuxHardwareTests", dependencies: ["LinuxHardware", "Hardware"]),
         .testTarget(name: "SimulatedHardwareTests", dependencies: ["SimulatedHardware", "Hardware"]),
-        .testTarget(name: "BoardsTests", dependencies: ["Boards", "Hardware", "SimulatedHardware"]),
+        .testTarget(name: "BoardsTests", dependencies: ["Boards", "Hardware", "Platform", "SimulatedHardware"]),
         .testTarget(
             name: "HardwareContractTests",
-            dependencies: ["HardwareContract", "Hardware", "SimulatedHardware", "LinuxHardware", "Boards"]
+            dependencies: ["HardwareContract", "Hardware", "SimulatedHardware", "LinuxHardware"]
         ),
-        .testTarget(name: "HardwareToolsTests", dependencies: ["HardwareTools", "Hardware", "SimulatedHardware", "Boards"]),
+        .testTarget(name: "HardwareToolsTests", dependencies: ["HardwareTools", "Hardware", "SimulatedHardware"]),
         .testTarget(
             name: "HardwareCommandsTests",
-            dependencies: ["HardwareCommands", "Hardware", "SimulatedHardware", "Boards"]
+            dependencies: ["HardwareCommands", "Hardware", "SimulatedHardware"]
         ),
         .testTarget(name: "SupervisionTests", dependencies: ["Supervision"]),
         .testTarget(
@@ -181,8 +182,9 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "Supervision", "ModuleTools", "ModuleHost", "ModuleRuntime", "Manifests", "ModuleABI", "Bundles", "Firmware",
-                "Hardware", "SimulatedHardware", "Boards", "ThreadSupport",
+                "Agent", "Supervision", "ModuleTools", "ModuleRuntime", "Manifests", "ModuleABI", "Bundles", "Firmware",
+                "Hardware", "SimulatedHardware", "Boards",
+                // Not imported: built for the end-to-end tests, which run them.
                 "midflightd",
                 "midflight",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -195,6 +197,7 @@ let package = Package(
                 "RemoteAccess", .product(name: "NIOSSH", package: "swift-nio-ssh"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The executables, built for the tests to run them.
         .testTarget(name: "CommandLineTests", dependencies: ["midflight", "midflightd"]),
         // Seeded mutation loops over every parser of untrusted bytes; the corpus is committed.
         .testTarget(

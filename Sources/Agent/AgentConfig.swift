@@ -1,6 +1,7 @@
 import Boards
 import JSON
 import ModuleHost
+import Platform
 import Supervision
 
 /// The agent's configuration: its board, where built-in modules are, the services with

@@ -2,7 +2,7 @@ import Bundles
 import Hardware
 import ModuleRuntime
 import Synchronization
-import ThreadSupport
+import Platform
 
 /// The way into the agent from any thread: consoles, SSH sessions, the firmware's health
 /// gate, edge watchers. It holds what every thread may read (the config, the store, the

@@ -4,6 +4,7 @@ import Glibc
 import Boards
 import JSON
 import Manifests
+import Platform
 
 /// The agent's persisted state on the data partition: parameter values per service and
 /// the installed module versions with their history. Every write is atomic (temp file,

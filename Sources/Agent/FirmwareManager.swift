@@ -6,7 +6,7 @@ import Bundles
 import Firmware
 import Manifests
 import Synchronization
-import ThreadSupport
+import Platform
 
 /// The agent's side of A/B updates: which slot it runs from and whether on trial; the
 /// health gate that validates a trial boot or reboots so the bootloader falls back; the

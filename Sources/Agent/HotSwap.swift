@@ -2,7 +2,7 @@ import Boards
 import Manifests
 import ModuleHost
 import ModuleRuntime
-import ThreadSupport
+import Platform
 
 /// The outcome of a hot swap, for the one-line report people see.
 public struct SwapReport: Sendable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import Synchronization
-import ThreadSupport
+import Platform
 
 /// The agent's log: the last lines of each source (every service, and the agent itself),
 /// each also written to the agent's standard error (journald picks it up under systemd).

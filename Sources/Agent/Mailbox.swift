@@ -1,4 +1,4 @@
-import ThreadSupport
+import Platform
 
 /// The supervisor's mailbox: what other threads hand to the loop thread, in order. Only
 /// jobs cross it, never the loop's state; a job that reads the state runs on the loop.

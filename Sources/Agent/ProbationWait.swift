@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ThreadSupport
+import Platform
 
 extension Supervisor {
     /// On the loop thread: how the swap `report` describes is faring on probation.

@@ -1,4 +1,4 @@
-import ThreadSupport
+import Platform
 
 /// A result handed from the loop thread to a waiting caller.
 final class ResultBox<Value>: @unchecked Sendable {

@@ -1,4 +1,4 @@
-import ThreadSupport
+import Platform
 
 /// The outcome of a write the store writer does later: the swap waits for it (off the
 /// loop thread) to say whether its version was stored.

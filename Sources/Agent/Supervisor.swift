@@ -5,7 +5,7 @@ import ModuleABI
 import ModuleHost
 import ModuleRuntime
 import Supervision
-import ThreadSupport
+import Platform
 
 /// The services, under OTP supervision, and everything that changes them: made by the
 /// loop thread and used only there. Events from edge watchers and requests from consoles

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ThreadSupport
+import Platform
 
 /// Feeds the board's hardware watchdog (`/dev/watchdog`) from a thread of its own, but
 /// only while `isAlive` says the agent's supervisor answers: a hung agent stops the

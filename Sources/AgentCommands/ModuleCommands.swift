@@ -3,6 +3,7 @@ import ArgumentParser
 import Boards
 import HardwareCommands
 import JSON
+import Platform
 
 /// `modules`: the modules in use.
 public struct ModulesCommand: ParsableCommand, ContextCommand {

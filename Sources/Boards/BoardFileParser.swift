@@ -1,5 +1,6 @@
 import Hardware
 import JSON
+import Platform
 import SimulatedHardware
 
 /// Reads a `board.json` into a `BoardDescription`, refusing anything unexpected with the

@@ -1,4 +1,5 @@
 import JSON
+import Platform
 
 /// Finds and loads a board folder by name (`sim`) or path (`board/sim`, `./my-board.json`).
 public struct BoardLocator: Sendable {

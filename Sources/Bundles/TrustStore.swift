@@ -1,5 +1,5 @@
-import Boards
 import Crypto
+import Platform
 
 /// The public keys whose bundles this board runs: every `*.pub` in the trusted-keys
 /// folder (several at once, so a new key can be added before the old one is removed).

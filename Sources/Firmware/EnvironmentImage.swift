@@ -1,4 +1,4 @@
-import Boards
+import Platform
 
 /// A U-Boot environment image as `mkenvimage` makes it: CRC-32 (little-endian), a flags
 /// byte in redundant copies, then `name=value\0…\0\0` padded with zeros. Used only to

@@ -1,5 +1,5 @@
-import Boards
 import JSON
+import Platform
 
 /// The small record the agent keeps on the data partition across reboots: the install
 /// waiting for its trial boot, why a trial failed, and the last outcome to report.

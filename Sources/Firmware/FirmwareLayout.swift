@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Boards
+import Platform
 
 /// Where a board keeps its firmware: the two slot devices and the boot environment's
 /// `fw_env.config`. Simulated boards keep both in the data folder, as files.
@@ -27,28 +27,30 @@ public struct FirmwareLayout: Sendable {
         return try BlockFile(path: device(slot), writable: false).size()
     }
 
-    /// The layout a board folder describes. For a board whose slots are files (the
-    /// simulated board), relative paths are in `dataDirectory` and the files and a
-    /// file-backed environment are created on first use, slot A holding `factoryVersion`.
-    public static func forBoard(
-        _ board: BoardDescription, dataDirectory: String, factoryVersion: String
+    /// The layout a board folder describes (its `firmware` section: `slots` by name `a`
+    /// and `b`, their size, the environment's size; and its `fw_env.config`, if it names
+    /// one). For a board whose slots are files (the simulated board), relative paths are in
+    /// `dataDirectory` and the files and a file-backed environment are created on first
+    /// use, slot A holding `factoryVersion`. Nil when the slots are not both named.
+    public static func described(
+        slots named: [String: String], slotSize: Int?, environmentSize: Int, environmentConfig given: String?, dataDirectory: String,
+        factoryVersion: String
     ) throws(FirmwareRefusal) -> FirmwareLayout? {
-        guard let firmware = board.firmware else { return nil }
         var notes: [String] = []
         var slots: [FirmwareSlot: String] = [:]
         for slot in FirmwareSlot.allCases {
-            guard let path = firmware.slots[slot.rawValue] else { return nil }
+            guard let path = named[slot.rawValue] else { return nil }
             slots[slot] = path.hasPrefix("/") ? path : dataDirectory + "/" + path
         }
         let config: String
-        if let given = board.bootEnvironmentConfig {
+        if let given {
             config = given
         } else {
             for slot in FirmwareSlot.allCases {
                 let path = slots[slot]!
                 guard !FileSystem.exists(path) else { continue }
                 let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-                guard fd >= 0, ftruncate(fd, off_t(firmware.slotSize ?? 0)) == 0 else {
+                guard fd >= 0, ftruncate(fd, off_t(slotSize ?? 0)) == 0 else {
                     throw FirmwareRefusal("cannot create slot file \(path): \(BlockFile.lastError())")
                 }
                 close(fd)
@@ -64,12 +66,12 @@ public struct FirmwareLayout: Sendable {
             }
             do {
                 config = try EnvironmentImage.createFileBacked(
-                    in: dataDirectory, size: firmware.environmentSize, initial: BootVariables.factory(version: factoryVersion))
+                    in: dataDirectory, size: environmentSize, initial: BootVariables.factory(version: factoryVersion))
             } catch {
                 throw FirmwareRefusal("\(error)")
             }
         }
-        var layout = FirmwareLayout(slots: slots, slotSize: firmware.slotSize, environmentConfig: config)
+        var layout = FirmwareLayout(slots: slots, slotSize: slotSize, environmentConfig: config)
         layout.notes = notes
         return layout
     }

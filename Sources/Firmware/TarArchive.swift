@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Boards
+import Platform
 
 /// POSIX ustar archives: the simulated board's root filesystem images (a real board's
 /// slot holds an ext4 or SquashFS image instead). Regular files and folders only; names

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Boards
 import CUBootEnv
+import Platform
 
 /// The U-Boot environment through libubootenv, configured by an `fw_env.config` (block
 /// devices, MTD or plain files, one or two redundant copies). `fw_printenv -c CONFIG`

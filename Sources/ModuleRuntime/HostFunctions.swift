@@ -1,6 +1,6 @@
 import ModuleABI
 import ModuleHost
-import ThreadSupport
+import Platform
 import WasmKit
 
 /// The ABI's imports as WasmKit host functions. Every guest pointer and length is

@@ -1,4 +1,4 @@
-import ThreadSupport
+import Platform
 import WasmKit
 
 /// The shared WasmKit engine and the limits every instance runs under.

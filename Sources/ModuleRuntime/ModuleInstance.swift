@@ -1,7 +1,7 @@
 import Manifests
 import ModuleABI
 import ModuleHost
-import ThreadSupport
+import Platform
 import WasmKit
 
 /// One running copy of a module for one service: its own store, memory and fuel, host

@@ -4,6 +4,7 @@ import Manifests
 import ModuleABI
 import ModuleHost
 import ModuleSDK
+import Platform
 
 /// Runs a module natively against a (usually simulated) board, the way the agent runs
 /// its wasm build: same manifest, same grant checks, same host behaviour. For unit tests

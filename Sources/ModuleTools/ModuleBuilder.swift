@@ -3,6 +3,7 @@ import Foundation
 import Manifests
 import ModuleABI
 import ModuleRuntime
+import Platform
 
 /// Builds a module directory (manifest.json + Swift sources) into a `.wasm` with the
 /// manifest embedded, using the Swift toolchain's Embedded Swift support for wasm32.

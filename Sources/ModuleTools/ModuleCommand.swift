@@ -1,6 +1,7 @@
 import ArgumentParser
 import Boards
 import Foundation
+import Platform
 
 /// `midflight module new|build`.
 public struct ModuleCommand: ParsableCommand {

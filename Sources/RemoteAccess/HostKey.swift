@@ -5,6 +5,7 @@ import Agent
 import Boards
 import Crypto
 import NIOSSH
+import Platform
 
 /// The server's Ed25519 host key: a raw 32-byte seed in the data directory, created on
 /// first start with mode 0600 and kept, so clients can pin it in known_hosts.

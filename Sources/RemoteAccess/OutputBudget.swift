@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Synchronization
-import ThreadSupport
+import Platform
 
 /// The output of one session's command that SSH has not taken yet, bounded: a client that
 /// stops reading (`log -f`, `watch`) holds back its command for a while, then is dropped,

@@ -3,6 +3,7 @@ import Boards
 import NIOCore
 import NIOPosix
 import NIOSSH
+import Platform
 
 /// The agent's SSH server (swift-nio-ssh): public-key logins against an authorized_keys
 /// file, sessions for the console, one-shot commands and `module-push`.

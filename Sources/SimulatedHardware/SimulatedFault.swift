@@ -1,4 +1,4 @@
-import ThreadSupport
+import Platform
 /// A fault the simulated board can be told to show, switchable at run time.
 public enum SimulatedFault: Hashable, Sendable, CustomStringConvertible {
     /// The device at `address` stops acknowledging (a loose wire, a hung device).

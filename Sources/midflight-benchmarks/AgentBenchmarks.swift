@@ -9,7 +9,7 @@ import Hardware
 import ModuleTools
 import SimulatedHardware
 import Synchronization
-import ThreadSupport
+import Platform
 
 /// The agent's figures that the BEAM is measured beside (issue: benchmarks against the
 /// anchors): hot-swap pause and full swap, 100 services swapped at once, crash → answering

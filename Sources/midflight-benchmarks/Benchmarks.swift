@@ -5,6 +5,7 @@ import Hardware
 import ModuleHost
 import ModuleRuntime
 import ModuleTools
+import Platform
 import SimulatedHardware
 import Boards
 

@@ -6,6 +6,7 @@ import Bundles
 import Crypto
 import Firmware
 import Manifests
+import Platform
 
 /// Firmware install figures: throughput as a ratio to a raw sequential write of the same
 /// kind of target (a file on the same file system, 1 MiB writes, one fsync), and the

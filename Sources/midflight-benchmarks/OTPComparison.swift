@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Boards
+import Platform
 
 /// Runs the Erlang/OTP equivalents (`OTP/midflight_otp_bench.erl`: gen_servers swapped
 /// with sys:suspend / code:load_binary / sys:change_code / sys:resume, a one_for_one

@@ -14,7 +14,7 @@ import HardwareCommands
 import LinuxHardware
 import SimulatedHardware
 import Synchronization
-import ThreadSupport
+import Platform
 
 /// Set by SIGINT: stops the running console command, never the agent.
 let interruptRequested = Atomic<Bool>(false)

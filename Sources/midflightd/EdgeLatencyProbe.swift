@@ -7,7 +7,7 @@ import HardwareContract
 import LinuxHardware
 import ModuleHost
 import ModuleRuntime
-import ThreadSupport
+import Platform
 
 /// `midflightd contract --latency-module`: gpio-sim pull write → a module's edge handler
 /// returned, measured the way `board/qemu-x86_64/edge-latency.c` measures a plain libgpiod

@@ -1,5 +1,6 @@
 import Boards
 import Hardware
+import Platform
 import SimulatedHardware
 import Testing
 
