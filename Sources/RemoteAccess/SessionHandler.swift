@@ -9,7 +9,7 @@ import HardwareCommands
 import NIOCore
 import NIOSSH
 import Synchronization
-import ThreadSupport
+import Platform
 
 /// One SSH session channel: an interactive console (with a pty: echo, line editing,
 /// Ctrl-C, Ctrl-D), a one-shot command (`ssh DEVICE 'services'`), or the `module-push`
@@ -23,7 +23,7 @@ final class SessionHandler: ChannelInboundHandler {
         case shell
         case push(allowDowngrade: Bool, wait: Bool)
         /// `fwup`: a firmware bundle streamed straight into the other slot.
-        case firmware(FirmwareInstaller, reboot: Bool)
+        case firmware(FirmwareUpload, reboot: Bool)
         /// After a refusal: the rest of the input is read and dropped.
         case draining
         case exec
@@ -68,9 +68,9 @@ final class SessionHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         // A push cut off mid-stream (client killed, network gone) must not hold the install lock.
-        if case .firmware(let installer, _) = mode {
+        if case .firmware(let upload, _) = mode {
             mode = .idle
-            agent.firmware?.endInstall(installer)
+            upload.abandon()
         }
     }
 
@@ -115,8 +115,8 @@ final class SessionHandler: ChannelInboundHandler {
                     return
                 }
                 do {
-                    mode = .firmware(
-                        try firmware.beginInstall(allowDowngrade: words.contains("--allow-downgrade")), reboot: words.contains("--reboot"))
+                    let installer = try firmware.beginInstall(allowDowngrade: words.contains("--allow-downgrade"))
+                    mode = .firmware(FirmwareUpload(installer: installer, firmware: firmware), reboot: words.contains("--reboot"))
                 } catch {
                     mode = .draining
                     write(context.channel, "refused: \(error)\n", stderr: true)
@@ -156,20 +156,10 @@ final class SessionHandler: ChannelInboundHandler {
                         SessionHandler.close(channel, status: outcome.1)
                     }
                 }
-            case .firmware(let installer, let reboot):
-                mode = .idle
-                let firmware = agent.firmware
-                do {
-                    try installer.finish()
-                    firmware?.endInstall(installer)
-                    write(context.channel, installer.phase.description + "\n")
-                    finish(context.channel, status: 0)
-                    if reboot, let action = agent.reboot { action("fwup --reboot") }
-                } catch {
-                    firmware?.endInstall(installer)
-                    write(context.channel, "refused: \(error)\n", stderr: true)
-                    finish(context.channel, status: 1)
-                }
+            case .firmware(let upload, _):
+                // Verify, sync and read back on the upload's worker; the answer comes back here.
+                let (channel, bound) = (context.channel, NIOLoopBound(self, eventLoop: context.eventLoop))
+                upload.finish { outcome in channel.eventLoop.execute { bound.value.uploaded(outcome, channel: channel) } }
             case .shell:
                 // Typed-ahead input held behind a completion still runs before the session ends.
                 if busy || completing { closeWhenIdle = true } else { finish(context.channel, status: 0) }
@@ -194,17 +184,13 @@ final class SessionHandler: ChannelInboundHandler {
                 write(context.channel, "refused: bundle is larger than the \(ModuleBundle.maximumSize)-byte limit\n", stderr: true)
                 finish(context.channel, status: 1)
             }
-        case .firmware(let installer, _):
-            // Written here, on the event loop: a block at a time, so memory stays bounded and
-            // a slow slot slows the sender down (TCP backpressure) instead of queueing.
-            do {
-                try installer.feed(bytes[...])
-            } catch {
-                agent.firmware?.endInstall(installer)
-                mode = .draining
-                write(context.channel, "refused: \(error)\n", stderr: true)
-                finish(context.channel, status: 1)
-            }
+        case .firmware(let upload, _):
+            // Written on the upload's worker, never here: a slow slot must not hold the event
+            // loop. Memory stays bounded: past the limit the channel stops reading, so the
+            // sender is slowed down (TCP backpressure) instead of queued for.
+            let (channel, bound) = (context.channel, NIOLoopBound(self, eventLoop: context.eventLoop))
+            let waiting = upload.feed(bytes) { outcome in channel.eventLoop.execute { bound.value.uploaded(outcome, channel: channel) } }
+            if waiting > FirmwareUpload.pendingLimit { channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in } }
         case .shell:
             feed(bytes, channel: context.channel)
         default:
@@ -419,6 +405,28 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     // MARK: Output
+
+    /// What the firmware upload's worker did with the stream, on the event loop.
+    private func uploaded(_ outcome: FirmwareUpload.Outcome, channel: Channel) {
+        guard case .firmware(_, let reboot) = mode else { return }
+        switch outcome {
+        case .written(let pending):
+            if pending <= FirmwareUpload.pendingLimit / 2 {
+                channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                channel.read()
+            }
+        case .refused(let reason):
+            mode = .draining
+            channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            write(channel, "refused: \(reason)\n", stderr: true)
+            finish(channel, status: 1)
+        case .committed(let line):
+            mode = .idle
+            write(channel, line + "\n")
+            finish(channel, status: 0)
+            if reboot, let action = agent.reboot { action("fwup --reboot") }
+        }
+    }
 
     private func write(_ channel: Channel, _ text: String, stderr: Bool = false) {
         SessionHandler.send(channel, pty ? text.replacingNewlines() : text, stderr: stderr)
