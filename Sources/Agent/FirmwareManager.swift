@@ -94,54 +94,47 @@ public final class FirmwareManager: @unchecked Sendable {
                 throw FirmwareRefusal(error.description)
             }
         }
-        var variables = try environment()
-        if variables[BootVariables.bootSlot] == nil {
+        let chooser = BootChooser(environment: layout.environment)
+        var boot = try chooser.state()
+        if !boot.isProvisioned {
             // A board's first start: provision our variables next to U-Boot's own, in one store.
-            let factory = BootVariables.factory(version: Self.factoryVersion).filter { variables[$0.key] == nil }
-            var provision = factory
-            provision[BootVariables.bootSlot] = runningSlot.rawValue
-            provision[runningSlot.stateVariable] = SlotState.good.rawValue
-            provision[runningSlot.versionVariable] = Self.factoryVersion
-            provision[runningSlot.other.stateVariable] = SlotState.bad.rawValue
-            try store(provision.sorted { $0.key < $1.key }.map { ($0.key, Optional($0.value)) })
-            variables = try environment()
+            try chooser.provision(running: runningSlot, factoryVersion: Self.factoryVersion, current: boot)
+            boot = try chooser.state()
         }
         var journal = Self.loadJournal(journalPath, log: log, clock: clock)
-        let trialSlot = FirmwareSlot.allCases.first { BootVariables.state(of: $0, in: variables) == .trial }
-        if let trialSlot, trialSlot != runningSlot, BootVariables.slot(variables) != trialSlot {
+        if let trialSlot = boot.trialSlot, trialSlot != runningSlot, boot.bootSlot != trialSlot {
             // The bootloader moved away from the slot on trial (a slot on trial that still
             // boots next is an install waiting for its reboot): a revert.
-            let version = variables[trialSlot.versionVariable] ?? journal.pending?.version ?? "?"
+            let version = boot.version(of: trialSlot) ?? journal.pending?.version ?? "?"
             // A trial the journal says was validated: the environment's newer copy (that
             // recorded it) was lost, and the older one still had the trial armed.
             let lostValidation = journal.last.map { $0.result == .validated && $0.slot == trialSlot && $0.version == version } ?? false
             let reason = journal.trialFailure
                 ?? (lostValidation
                     ? "slot \(trialSlot) had been validated, but the boot environment's newer copy was damaged and the older one still had it on trial"
-                    : "the bootloader fell back after \(variables[BootVariables.bootLimit] ?? "1") unvalidated boot(s)")
+                    : "the bootloader fell back after \(boot.variables[BootVariables.bootLimit] ?? "1") unvalidated boot(s)")
             journal.last = .init(result: .reverted, slot: trialSlot, version: version, reason: reason)
             journal.pending = nil
             journal.trialFailure = nil
             // The journal first: a crash between the two finds the slot on trial again and reports it again.
             try journal.save(journalPath)
-            try store([(trialSlot.stateVariable, SlotState.bad.rawValue), (BootVariables.fallbackFrom, nil)])
+            try chooser.recordFallback(from: trialSlot)
             log.add(.error, "firmware: reverted from slot \(trialSlot) (\(version)) to slot \(runningSlot): \(reason)", service: nil, at: clock())
-        } else if let from = variables[BootVariables.fallbackFrom].flatMap(FirmwareSlot.init(rawValue:)) {
-            if from != runningSlot, BootVariables.state(of: from, in: variables) != .bad {
+        } else if let from = boot.fallbackFrom {
+            if from != runningSlot, boot.state(of: from) != .bad {
                 // A validated slot that stopped booting (damaged, or its kernel panics): the
                 // bootloader gave up on it; it stays bad until something is installed there.
-                let version = variables[from.versionVariable] ?? "?"
-                let limit = min(max(Int(variables[BootVariables.bootLimit] ?? "") ?? 1, 0), 1_000_000)
-                let reason = journal.trialFailure ?? "it failed to boot \(limit + 1) times in a row (bootcount past bootlimit)"
+                let version = boot.version(of: from) ?? "?"
+                let reason = journal.trialFailure ?? "it failed to boot \(boot.bootLimit + 1) times in a row (bootcount past bootlimit)"
                 journal.last = .init(result: .reverted, slot: from, version: version, reason: reason)
                 journal.trialFailure = nil
                 try journal.save(journalPath)
-                try store([(from.stateVariable, SlotState.bad.rawValue), (BootVariables.fallbackFrom, nil)])
+                try chooser.recordFallback(from: from)
                 log.add(
                     .error, "firmware: slot \(from) (\(version)) no longer boots; fell back to slot \(runningSlot): \(reason)",
                     service: nil, at: clock())
             } else {
-                try store([(BootVariables.fallbackFrom, nil)])
+                try chooser.recordFallback(from: nil)
             }
         }
     }
@@ -150,8 +143,8 @@ public final class FirmwareManager: @unchecked Sendable {
     /// zeroed by its validation instead), so only boots that never get this far add up.
     public func confirmBoot() throws(FirmwareRefusal) {
         guard try !isOnTrial() else { return }
-        guard (try environment())[BootVariables.bootCount] ?? "0" != "0" else { return }
-        try store([(BootVariables.bootCount, "0")])
+        guard try chooser.state().bootCountText != "0" else { return }
+        try chooser.confirmBoot()
     }
 
     /// Trusts `keys` for installs from now on.
@@ -161,13 +154,11 @@ public final class FirmwareManager: @unchecked Sendable {
 
     /// Whether this boot is a trial the health gate must pass.
     public func isOnTrial() throws(FirmwareRefusal) -> Bool {
-        let variables = try environment()
-        return variables[BootVariables.upgradeAvailable] == "1" && BootVariables.slot(variables) == runningSlot
-            && BootVariables.state(of: runningSlot, in: variables) == .trial
+        try chooser.state().isOnTrial(runningSlot)
     }
 
     public func status() throws(FirmwareRefusal) -> Status {
-        let variables = try environment()
+        let boot = try chooser.state()
         let journal = journalLock.withLock { Self.loadJournal(journalPath, log: log, clock: clock) }
         let onTrial = try isOnTrial()
         let other = runningSlot.other
@@ -178,13 +169,13 @@ public final class FirmwareManager: @unchecked Sendable {
         }
         let gateText: String? = lock.withLock { onTrial ? (gateNote ?? "waiting for the services") : nil }
         return Status(
-            slot: runningSlot, version: variables[runningSlot.versionVariable] ?? "?",
+            slot: runningSlot, version: boot.version(of: runningSlot) ?? "?",
             validation: onTrial ? .onTrial : .validated,
-            otherSlotState: BootVariables.state(of: other, in: variables)?.rawValue ?? "empty",
-            otherSlotVersion: variables[other.versionVariable],
-            pendingReboot: BootVariables.slot(variables) != runningSlot,
-            bootCount: variables[BootVariables.bootCount] ?? "0",
-            securityVersion: variables[BootVariables.securityVersion] ?? "0",
+            otherSlotState: boot.state(of: other)?.rawValue ?? "empty",
+            otherSlotVersion: boot.version(of: other),
+            pendingReboot: boot.bootSlot != runningSlot,
+            bootCount: boot.bootCountText,
+            securityVersion: boot.variables[BootVariables.securityVersion] ?? "0",
             lastOutcome: outcome, gate: gateText)
     }
 
@@ -204,19 +195,14 @@ public final class FirmwareManager: @unchecked Sendable {
     public func validate(reason: String) throws(FirmwareRefusal) {
         try journalLock.withLock { () throws(FirmwareRefusal) in
             guard try isOnTrial() else { throw FirmwareRefusal("slot \(runningSlot) is already validated") }
-            let variables = try environment()
-            let floor = Int(variables[BootVariables.securityVersion] ?? "0") ?? 0
-            let security = max(floor, Int(variables[FirmwareInstaller.securityVariable(runningSlot)] ?? "0") ?? 0)
+            let boot = try chooser.state()
             var journal = Self.loadJournal(journalPath, log: log, clock: clock)
-            let version = variables[runningSlot.versionVariable] ?? "?"
+            let version = boot.version(of: runningSlot) ?? "?"
             journal.last = .init(result: .validated, slot: runningSlot, version: version, reason: reason)
             journal.pending = nil
             journal.trialFailure = nil
             try journal.save(journalPath)
-            try store([
-                (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0"),
-                (runningSlot.stateVariable, SlotState.good.rawValue), (BootVariables.securityVersion, String(security)),
-            ])
+            try chooser.validate(runningSlot, current: boot)
             lock.withLock {
                 gate = nil
                 gateNote = nil
@@ -229,11 +215,11 @@ public final class FirmwareManager: @unchecked Sendable {
     /// firmware). Does not reboot.
     public func revert() throws(FirmwareRefusal) -> FirmwareSlot {
         guard lock.withLock({ installLock < 0 }) else { throw FirmwareRefusal("a firmware install is running; wait for it") }
-        let variables = try environment()
+        let boot = try chooser.state()
         let other = runningSlot.other
-        if BootVariables.slot(variables) == other, BootVariables.state(of: other, in: variables) == .trial {
+        if boot.bootSlot == other, boot.state(of: other) == .trial {
             // An install waiting for its reboot: cancelled; this slot boots next, the other is bad.
-            let version = variables[other.versionVariable] ?? "?"
+            let version = boot.version(of: other) ?? "?"
             try journalLock.withLock { () throws(FirmwareRefusal) in
                 var journal = Self.loadJournal(journalPath, log: log, clock: clock)
                 journal.pending = nil
@@ -241,18 +227,14 @@ public final class FirmwareManager: @unchecked Sendable {
                 journal.last = .init(result: .reverted, slot: other, version: version, reason: "install cancelled before its reboot (fw revert)")
                 try journal.save(journalPath)
             }
-            try store([
-                (BootVariables.bootSlot, runningSlot.rawValue), (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0"),
-                (other.stateVariable, SlotState.bad.rawValue),
-            ])
+            try chooser.cancelArmed(running: runningSlot)
             log.add(.warning, "firmware: install of \(version) in slot \(other) cancelled; slot \(runningSlot) boots next", service: nil, at: clock())
             return runningSlot
         }
-        guard BootVariables.state(of: other, in: variables) == .good else {
-            throw FirmwareRefusal("slot \(other) holds no validated firmware (\(variables[other.stateVariable] ?? "empty")); nothing to revert to")
+        guard boot.state(of: other) == .good else {
+            throw FirmwareRefusal("slot \(other) holds no validated firmware (\(boot.variables[BootVariables.state(other)] ?? "empty")); nothing to revert to")
         }
-        let floor = Int(variables[BootVariables.securityVersion] ?? "0") ?? 0
-        let security = Int(variables[FirmwareInstaller.securityVariable(other)] ?? "0") ?? 0
+        let (floor, security) = (boot.securityFloor, boot.securityVersion(of: other))
         guard security >= floor else {
             throw FirmwareRefusal("slot \(other) has security version \(security), below this board's \(floor) (anti-rollback)")
         }
@@ -265,8 +247,8 @@ public final class FirmwareManager: @unchecked Sendable {
                 try journal.save(journalPath)
             }
         }
-        try store([(BootVariables.bootSlot, other.rawValue), (BootVariables.upgradeAvailable, "0"), (BootVariables.bootCount, "0")])
-        log.add(.warning, "firmware: next boot from slot \(other) (\(variables[other.versionVariable] ?? "?")), by request", service: nil, at: clock())
+        try chooser.revert(to: other)
+        log.add(.warning, "firmware: next boot from slot \(other) (\(boot.version(of: other) ?? "?")), by request", service: nil, at: clock())
         return other
     }
 
@@ -408,19 +390,6 @@ public final class FirmwareManager: @unchecked Sendable {
         lock.withLock { lock.wait(untilMonotonicNanoseconds: monotonicNanoseconds() + nanoseconds) }
     }
 
-    private func environment() throws(FirmwareRefusal) -> [String: String] {
-        do {
-            return try layout.environment.variables()
-        } catch {
-            throw FirmwareRefusal(error.description)
-        }
-    }
-
-    private func store(_ changes: [(String, String?)]) throws(FirmwareRefusal) {
-        do {
-            try layout.environment.store(changes)
-        } catch {
-            throw FirmwareRefusal(error.description)
-        }
-    }
+    /// The boot environment, read and changed through the one place that knows its variables.
+    private var chooser: BootChooser { BootChooser(environment: layout.environment) }
 }

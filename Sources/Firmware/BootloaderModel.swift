@@ -16,14 +16,13 @@ public enum BootloaderModel {
     }
 
     public static func boot(_ variables: [String: String]) -> Boot {
-        var slot = BootVariables.slot(variables)
+        let boot = BootState(variables)
+        var slot = boot.bootSlot
         var changes: [String: String] = [:]
         var fellBack = false
-        // Clamped: a garbled or huge count must not trap the bootloader model.
-        let count = min(max(Int(variables[BootVariables.bootCount] ?? "") ?? 0, 0), 1_000_000) + 1
-        let limit = min(max(Int(variables[BootVariables.bootLimit] ?? "") ?? 1, 0), 1_000_000)
-        let onTrial = variables[BootVariables.upgradeAvailable] == "1"
-        if count > limit, onTrial || Self.mayFallBack(to: slot.other, in: variables) {
+        // Clamped (by BootState): a garbled or huge count must not trap the bootloader model.
+        let count = boot.bootCount + 1
+        if count > boot.bootLimit, boot.upgradeAvailable || Self.mayFallBack(to: slot.other, in: boot) {
             changes[BootVariables.fallbackFrom] = slot.rawValue
             slot = slot.other
             changes[BootVariables.bootSlot] = slot.rawValue
@@ -33,7 +32,7 @@ public enum BootloaderModel {
         } else {
             changes[BootVariables.bootCount] = String(count)
         }
-        if BootVariables.state(of: slot, in: variables) == .bad, BootVariables.state(of: slot.other, in: variables) != .bad {
+        if boot.state(of: slot) == .bad, boot.state(of: slot.other) != .bad {
             slot = slot.other
             changes[BootVariables.bootSlot] = slot.rawValue
             fellBack = true
@@ -44,9 +43,7 @@ public enum BootloaderModel {
     /// Whether a validated slot that keeps failing may be left for `slot`: it is not bad,
     /// and its security version is not below the board's floor (anti-rollback holds for
     /// damage too: a board never falls back to firmware it has sworn off).
-    static func mayFallBack(to slot: FirmwareSlot, in variables: [String: String]) -> Bool {
-        let floor = Int(variables[BootVariables.securityVersion] ?? "") ?? 0
-        let security = Int(variables[FirmwareInstaller.securityVariable(slot)] ?? "") ?? 0
-        return BootVariables.state(of: slot, in: variables) != .bad && security >= floor
+    static func mayFallBack(to slot: FirmwareSlot, in boot: BootState) -> Bool {
+        boot.state(of: slot) != .bad && boot.securityVersion(of: slot) >= boot.securityFloor
     }
 }

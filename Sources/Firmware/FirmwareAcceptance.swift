@@ -3,20 +3,20 @@ import Manifests
 /// The checks a verified manifest must pass before anything is written.
 public enum FirmwareAcceptance {
     public static func check(
-        _ manifest: FirmwareManifest, board: String, running: FirmwareSlot, variables: [String: String], slotCapacity: Int,
+        _ manifest: FirmwareManifest, board: String, running: FirmwareSlot, boot: BootState, slotCapacity: Int,
         agentVersion: SemanticVersion, allowDowngrade: Bool = false
     ) throws(FirmwareRefusal) {
         guard manifest.compatible.contains(board) else {
             throw FirmwareRefusal("firmware for \(manifest.compatible.joined(separator: ", ")), not for this board (\(board))")
         }
-        let floor = Int(variables[BootVariables.securityVersion] ?? "0") ?? 0
+        let floor = boot.securityFloor
         guard manifest.securityVersion >= floor else {
             throw FirmwareRefusal("security version \(manifest.securityVersion) is lower than this board's \(floor) (anti-rollback)")
         }
         guard manifest.minimumAgentVersion <= agentVersion else {
             throw FirmwareRefusal("needs agent \(manifest.minimumAgentVersion) or later to install; this is \(agentVersion)")
         }
-        if !allowDowngrade, let runningText = variables[running.versionVariable], let runningVersion = SemanticVersion(runningText),
+        if !allowDowngrade, let runningText = boot.version(of: running), let runningVersion = SemanticVersion(runningText),
             manifest.version < runningVersion
         {
             throw FirmwareRefusal("version \(manifest.version) is older than the running \(runningVersion); ask for it with --allow-downgrade")
@@ -28,10 +28,10 @@ public enum FirmwareAcceptance {
         guard size <= slotCapacity else {
             throw FirmwareRefusal("image of \(size) bytes does not fit slot \(running.other) (\(slotCapacity) bytes)")
         }
-        guard BootVariables.slot(variables) == running else {
+        guard boot.bootSlot == running else {
             throw FirmwareRefusal("slot \(running.other) already holds an installed update that boots next: reboot to try it first")
         }
-        guard variables[BootVariables.upgradeAvailable] != "1", BootVariables.state(of: running, in: variables) == .good else {
+        guard !boot.upgradeAvailable, boot.state(of: running) == .good else {
             throw FirmwareRefusal("slot \(running) is on trial, not validated: validate it (fw validate) or revert before installing")
         }
     }

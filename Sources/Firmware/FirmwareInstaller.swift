@@ -87,22 +87,10 @@ public final class FirmwareInstaller {
             device.close()
             self.device = nil
             // Nothing else may have moved the boot pointer or the target meanwhile.
-            let now = try environment()
-            guard BootVariables.slot(now) == target.runningSlot, BootVariables.state(of: slot, in: now) == .bad else {
-                throw FirmwareRefusal("the boot environment changed during the install (boot_slot \(now[BootVariables.bootSlot] ?? "?"), slot \(slot) \(now[slot.stateVariable] ?? "?")); not switching")
-            }
-            try store([
-                (BootVariables.bootSlot, slot.rawValue), (slot.stateVariable, SlotState.trial.rawValue),
-                (slot.versionVariable, manifest.version.description), (Self.securityVariable(slot), String(manifest.securityVersion)),
-                (BootVariables.upgradeAvailable, "1"), (BootVariables.bootCount, "0"),
-            ])
+            try chooser.arm(slot, version: manifest.version.description, securityVersion: manifest.securityVersion, from: target.runningSlot)
             phase = .committed(target: slot)
         }
     }
-
-    /// The variable holding the security version a slot's firmware will raise the
-    /// anti-rollback counter to once it is validated.
-    public static func securityVariable(_ slot: FirmwareSlot) -> String { "slot_\(slot.rawValue)_security" }
 
     private func guarded(_ body: () throws(FirmwareRefusal) -> Void) throws(FirmwareRefusal) {
         if case .failed(let reason) = phase { throw FirmwareRefusal(reason) }
@@ -118,17 +106,17 @@ public final class FirmwareInstaller {
 
     private func begin(_ verified: FirmwareStream.Verified) throws(FirmwareRefusal) {
         let slot = target.runningSlot.other
-        let variables = try environment()
+        let boot = try chooser.state()
         let capacity = try target.layout.capacity(of: slot)
         try FirmwareAcceptance.check(
-            verified.manifest, board: target.board, running: target.runningSlot, variables: variables,
+            verified.manifest, board: target.board, running: target.runningSlot, boot: boot,
             slotCapacity: capacity, agentVersion: target.agentVersion, allowDowngrade: target.allowDowngrade)
         manifest = verified.manifest
         keyID = verified.keyID
         // Opened before anything is stored, so a device we cannot write is refused with nothing changed.
         device = try BlockFile(path: target.layout.device(slot), writable: true)
         // Durably invalid before the first byte: a later fallback must never pick a half-written slot.
-        try store([(slot.stateVariable, SlotState.bad.rawValue), (slot.versionVariable, nil), (Self.securityVariable(slot), nil)])
+        try chooser.markBad(slot)
         block.reserveCapacity(FirmwareManifest.blockSize)
         phase = .writing(target: slot, written: 0, total: verified.manifest.rootfs?.size ?? 0)
     }
@@ -163,19 +151,5 @@ public final class FirmwareInstaller {
         }
     }
 
-    private func environment() throws(FirmwareRefusal) -> [String: String] {
-        do {
-            return try target.layout.environment.variables()
-        } catch {
-            throw FirmwareRefusal(error.description)
-        }
-    }
-
-    private func store(_ changes: [(String, String?)]) throws(FirmwareRefusal) {
-        do {
-            try target.layout.environment.store(changes)
-        } catch {
-            throw FirmwareRefusal(error.description)
-        }
-    }
+    private var chooser: BootChooser { BootChooser(environment: target.layout.environment) }
 }

@@ -292,11 +292,7 @@ extension AgentCommand {
                     "the kernel command line has no midflight.slot=a|b, so the running slot is unknown; "
                         + "the boot script must pass it (see board/raspberrypi4/README.md). Firmware updates are off")
             } else {
-                do {
-                    slot = BootVariables.slot(try layout.environment.variables())
-                } catch {
-                    throw FirmwareRefusal(error.description)
-                }
+                slot = try BootChooser(environment: layout.environment).state().bootSlot
                 // A simulated board that never booted is taken as booted from there, once,
                 // so that an install switching boot_slot does not move the running slot.
                 if simulated {

@@ -61,7 +61,7 @@ struct SimulatedBoot {
         var message = "bootloader: slot \(boot.slot)"
         if boot.fellBack {
             message += " (fell back: bootcount past bootlimit \(variables[BootVariables.bootLimit] ?? "1"), altbootcmd)"
-        } else if let count = boot.changes[BootVariables.bootCount], BootVariables.state(of: boot.slot, in: variables) == .trial {
+        } else if let count = boot.changes[BootVariables.bootCount], BootState(variables).state(of: boot.slot) == .trial {
             message += " (trial boot \(count) of \(variables[BootVariables.bootLimit] ?? "1"))"
         }
         message += warning
@@ -79,7 +79,7 @@ struct SimulatedBoot {
             guard boot.slot == .a else { return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", empty", notes: notes) }
             return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", factory image", notes: notes)
         }
-        let image = Array((variables[boot.slot.versionVariable] ?? "").utf8) + [0] + first
+        let image = Array((variables[BootVariables.version(boot.slot)] ?? "").utf8) + [0] + first
         if FileSystem.exists(root), (try? FileSystem.read(marker, limit: 4096)) == image {
             return SimulatedBoot(layout: layout, slot: boot.slot, root: root, message: message, notes: notes)
         }

@@ -16,10 +16,10 @@ import Testing
             slots.append(boot.slot)
             guard agentUp(boot.slot) else { continue }
             if let from = variables["fallback_from"].flatMap(FirmwareSlot.init(rawValue:)) {
-                if from != boot.slot { variables[from.stateVariable] = "bad" }
+                if from != boot.slot { variables[BootVariables.state(from)] = "bad" }
                 variables["fallback_from"] = nil
             }
-            let onTrial = variables["upgrade_available"] == "1" && BootVariables.state(of: boot.slot, in: variables) == .trial
+            let onTrial = variables["upgrade_available"] == "1" && BootState(variables).state(of: boot.slot) == .trial
             if !onTrial { variables["bootcount"] = "0" }
         }
         return (slots, variables)
