@@ -72,7 +72,7 @@ extension Supervisor {
     }
 
     private func isSwappable(_ service: Service) -> Bool {
-        service.state.isRunning && service.instance != nil && service.resources != nil
+        service.running != nil
     }
 
     /// On the loop thread: checks, then the pause (snapshot, `code_change`, switch); the
@@ -154,11 +154,10 @@ extension Supervisor {
         // loop: the handoff is their only holder.
         let retired = Handoff(migrated.compactMap(\.service.previous))
         for entry in migrated {
-            entry.service.instance = entry.new
-            entry.service.loggedHealth = .healthy
-            entry.service.previous = entry.old
-            entry.service.timerBeforeSwap = entry.timer
-            entry.service.probationUntil = now + AgentHandle.probationNanoseconds
+            guard let running = entry.service.running else { continue }
+            running.instance = entry.new
+            running.loggedHealth = .healthy
+            running.probation = Probation(previous: entry.old, until: now + AgentHandle.probationNanoseconds, timerBeforeSwap: entry.timer)
             updateTimer(entry.service)
         }
         let pause = now - started

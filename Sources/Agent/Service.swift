@@ -2,28 +2,16 @@ import Hardware
 import ModuleHost
 import ModuleRuntime
 
-/// One supervised service: its config, its state, and (while running) its module instance
-/// and resources. Touched only on the agent's loop thread.
+/// One supervised service: its config, its state, and what outlives one run of it
+/// (restarts, last crash, readings, the warm standby). Touched only on the agent's loop thread.
 final class Service {
     let config: AgentConfig.Service
     var state: ServiceState = .stopped(reason: "not started")
-    var instance: ModuleInstance?
-    var resources: ServiceResources?
-    /// The instance replaced by a hot swap, kept intact during the probation.
-    var previous: ModuleInstance?
-    var probationUntil: UInt64 = 0
-    /// The timer period the old version had, restored if the swap is undone.
-    var timerBeforeSwap: Int?
-    /// Bumped at every (re)start so events from an older instance's watchers are dropped.
+    /// Bumped at every (re)start and stop so events from an older instance's watchers are dropped.
     var generation = 0
-    var nextTick: UInt64?
-    var tickPeriod: UInt64 = 0
-    var watchers: [EdgeWatcher] = []
     var readings: [String: Double] = [:]
     var restarts = 0
     var lastCrash: String?
-    /// The health last logged for the running instance (changes are logged once).
-    var loggedHealth = HealthReport.healthy
     var edgeLatency = EdgeLatency()
     /// The loop time its events took lately.
     var loopShare = LoopShare()
@@ -37,4 +25,13 @@ final class Service {
     }
 
     var name: String { config.name }
+
+    // What a running service holds (nil when it is not running).
+    var running: Running? { state.running }
+    var instance: ModuleInstance? { state.running?.instance }
+    var resources: ServiceResources? { state.running?.resources }
+    /// The instance a hot swap replaced, while the swap is on probation.
+    var previous: ModuleInstance? { state.running?.probation?.previous }
+    var nextTick: UInt64? { state.running?.nextTick }
+    var tickPeriod: UInt64 { state.running?.tickPeriod ?? 0 }
 }

@@ -110,16 +110,15 @@ public final class Supervisor {
             startService(name)
         }
         for name in config.serviceOrder {
-            guard let service = services[name] else { continue }
-            if service.previous != nil, current >= service.probationUntil {
+            guard let service = services[name], let running = service.running else { continue }
+            if let probation = running.probation, current >= probation.until {
                 // Probation over: the swap is final and the old instance's store goes.
-                service.previous = nil
-                service.timerBeforeSwap = nil
+                running.probation = nil
             }
-            guard service.state.isRunning, let tick = service.nextTick, tick <= current else { continue }
+            guard let tick = running.nextTick, tick <= current else { continue }
             // From the due time, not from now: lateness does not accumulate.
-            let next = tick + service.tickPeriod
-            service.nextTick = next > current ? next : current + service.tickPeriod
+            let next = tick + running.tickPeriod
+            running.nextTick = next > current ? next : current + running.tickPeriod
             deliver(service) { try $0.tick() }
         }
     }
@@ -128,12 +127,13 @@ public final class Supervisor {
 
     /// Calls into the service's module; a crash goes to probation rollback or supervision.
     func deliver(_ service: Service, event: String = "tick", _ body: (ModuleInstance) throws -> Void) {
-        guard let instance = service.instance else { return }
+        guard let running = service.running else { return }
+        let instance = running.instance
         let started = monotonicNanoseconds()
         do {
             try body(instance)
             updateTimer(service)
-            if instance.health != service.loggedHealth, noticeHealth(service, instance, event: event) { return }
+            if instance.health != running.loggedHealth, noticeHealth(service, running, event: event) { return }
             if let share = service.loopShare.add(busy: monotonicNanoseconds() - started, at: started) {
                 // Each event within its budget, but together holding the loop from the others.
                 crashed(
@@ -155,11 +155,11 @@ public final class Supervisor {
 
     /// Logs a change of what the running instance reports about itself; on probation, a
     /// new version that reports failing is rolled back like one that crashed. True when it was.
-    private func noticeHealth(_ service: Service, _ instance: ModuleInstance, event: String) -> Bool {
-        let health = instance.health
-        service.loggedHealth = health
+    private func noticeHealth(_ service: Service, _ running: Running, event: String) -> Bool {
+        let (instance, health) = (running.instance, running.instance.health)
+        running.loggedHealth = health
         note(health == .healthy ? .info : health.isFailing ? .error : .warning, "health: \(health)", service: service.name)
-        guard health.isFailing, service.previous != nil else { return false }
+        guard health.isFailing, running.probation != nil else { return false }
         crashed(
             service,
             ServiceCrash(
@@ -169,10 +169,11 @@ public final class Supervisor {
     }
 
     func updateTimer(_ service: Service) {
-        let period = UInt64(service.resources?.timerPeriodMilliseconds ?? 0) * 1_000_000
-        if period != service.tickPeriod {
-            service.tickPeriod = period
-            service.nextTick = period == 0 ? nil : now + period
+        guard let running = service.running else { return }
+        let period = UInt64(running.resources.timerPeriodMilliseconds) * 1_000_000
+        if period != running.tickPeriod {
+            running.tickPeriod = period
+            running.nextTick = period == 0 ? nil : now + period
         }
     }
 
@@ -190,21 +191,19 @@ public final class Supervisor {
             // First: the standbys renewed below must be of the version running again.
             artifacts[service.config.module] = previous.artifact
             for other in services.values where other.config.module == service.config.module {
-                guard let old = other.previous else { continue }
-                other.previous = nil
-                other.instance = old
-                other.loggedHealth = old.health
+                guard let running = other.running, let probation = running.probation else { continue }
+                let old = probation.previous
+                running.probation = nil
+                running.instance = old
+                running.loggedHealth = old.health
                 // What the rolled-back version published goes with it.
                 other.readings = [:]
-                if let resources = other.resources {
-                    do {
-                        try resources.adopt(old.manifest, parameters: parameterValues(other.name, old.manifest))
-                    } catch {
-                        note(.error, "cannot hand the resources back to \(old.manifest.version): \(error)", service: other.name)
-                    }
-                    if let period = other.timerBeforeSwap { resources.restoreTimer(milliseconds: period) }
+                do {
+                    try running.resources.adopt(old.manifest, parameters: parameterValues(other.name, old.manifest))
+                } catch {
+                    note(.error, "cannot hand the resources back to \(old.manifest.version): \(error)", service: other.name)
                 }
-                other.timerBeforeSwap = nil
+                running.resources.restoreTimer(milliseconds: probation.timerBeforeSwap)
                 updateTimer(other)
                 prepareStandbyLater(other)
             }
@@ -229,8 +228,7 @@ public final class Supervisor {
 
     /// Down after a crash or a failed start: supervision decides what happens next.
     func exitedAbnormally(_ service: Service) {
-        tearDown(service)
-        service.state = .stopped(reason: "crashed")
+        tearDown(service, reason: "crashed")
         apply(machine.exited(service.name, abnormal: true, at: now), origin: service.name)
     }
 
@@ -392,17 +390,12 @@ public final class Supervisor {
                 }
             }
             service.generation += 1
-            service.resources = resources
-            service.instance = instance
-            service.loggedHealth = instance.health
             service.readings = [:]
             // Latency figures describe this instance: a restart starts them again.
             service.edgeLatency = EdgeLatency()
-            service.previous = nil
-            service.tickPeriod = 0
-            service.nextTick = nil
-            service.state = .running
-            startWatchers(service)
+            let running = Running(instance: instance, resources: resources)
+            service.state = .running(running)
+            startWatchers(service, running)
             note(.info, "started \(artifact.manifest.name) \(artifact.manifest.version)\(warm ? " from its warm standby" : "")", service: name)
             deliver(service, event: "init") { try $0.start() }
             prepareStandbyLater(service)
@@ -471,12 +464,11 @@ public final class Supervisor {
         }
     }
 
-    private func startWatchers(_ service: Service) {
-        guard let resources = service.resources else { return }
+    private func startWatchers(_ service: Service, _ running: Running) {
         let (generation, name, handle) = (service.generation, service.name, self.handle)
-        for (index, request) in resources.edgeLines {
+        for (index, request) in running.resources.edgeLines {
             let watcher = EdgeWatcher()
-            service.watchers.append(watcher)
+            running.watchers.append(watcher)
             spawnThread {
                 while !watcher.isStopped {
                     let events: [GPIOEdgeEvent]
@@ -496,34 +488,29 @@ public final class Supervisor {
         }
     }
 
-    /// Drops the instance and gives the hardware back (lines released: no "busy" on restart).
-    func tearDown(_ service: Service) {
-        service.watchers.forEach { $0.stop() }
-        service.watchers.removeAll()
-        service.resources?.release()
-        service.resources = nil
-        service.instance = nil
-        service.previous = nil
-        service.nextTick = nil
-        service.tickPeriod = 0
+    /// Drops the instance and gives the hardware back (lines released: no "busy" on
+    /// restart); the service is then `stopped` with `reason`.
+    func tearDown(_ service: Service, reason: String) {
+        if let running = service.running {
+            running.watchers.forEach { $0.stop() }
+            running.resources.release()
+        }
         service.generation += 1
+        service.state = .stopped(reason: reason)
     }
 
     func stopService(_ name: String, reason: String) {
-        guard let service = services[name], service.state.isRunning || service.instance != nil else {
+        guard let service = services[name], let running = service.running else {
             restartsDue[name] = nil
             if let service = services[name], case .restarting = service.state { service.state = .stopped(reason: reason) }
             return
         }
-        if let instance = service.instance {
-            do {
-                try instance.terminate()
-            } catch {
-                note(.warning, "\(error) while stopping", service: name)
-            }
+        do {
+            try running.instance.terminate()
+        } catch {
+            note(.warning, "\(error) while stopping", service: name)
         }
-        tearDown(service)
-        service.state = .stopped(reason: reason)
+        tearDown(service, reason: reason)
         note(.info, reason, service: name)
     }
 
