@@ -29,13 +29,11 @@ final class SessionHandler: ChannelInboundHandler {
         case exec
     }
 
-    static let maximumLine = 4096
     static let maximumTypeAhead = 32
 
     private let agent: RunningAgent
     private var mode = Mode.idle
-    private var pty = false
-    private var line: [UInt8] = []
+    private var editor = LineEditor(echoes: false)
     private var pending: [String] = []
     private var busy = false
     /// A completion is being looked up; keys typed meanwhile wait in `heldInput`.
@@ -46,8 +44,6 @@ final class SessionHandler: ChannelInboundHandler {
     /// The session is ending (its exit status is on its way).
     private var ending = false
     private var pushed: [UInt8] = []
-    private var history: [String] = []
-    private var escape: [UInt8] = []
     private let stop = StopFlag()
     /// What this session's commands have written and SSH has not taken yet.
     let budget: OutputBudget
@@ -88,7 +84,7 @@ final class SessionHandler: ChannelInboundHandler {
                 reply(context, request.wantReply, success: false)
                 return
             }
-            pty = true
+            editor.echoes = true
             reply(context, request.wantReply, success: true)
         case let request as SSHChannelRequestEvent.ShellRequest:
             mode = .shell
@@ -205,7 +201,7 @@ final class SessionHandler: ChannelInboundHandler {
     private func feed(_ bytes: [UInt8], channel: Channel) {
         for (index, byte) in bytes.enumerated() {
             if completing {
-                heldInput += bytes[index...].prefix(max(0, SessionHandler.maximumLine - heldInput.count))
+                heldInput += bytes[index...].prefix(max(0, LineEditor.maximumLine - heldInput.count))
                 return
             }
             type(byte, channel: channel)
@@ -213,62 +209,27 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     private func type(_ byte: UInt8, channel: Channel) {
-        if !escape.isEmpty || byte == 0x1B {
-            escape.append(byte)
-            // ESC [ A / ESC [ B: history up / down; other sequences are dropped.
-            if escape.count == 3 {
-                if escape == [0x1B, 0x5B, 0x41], let last = history.last, !busy {
-                    erase(channel)
-                    line = Array(last.utf8)
-                    write(channel, last)
-                }
-                escape = []
+        for event in editor.type(byte, busy: busy) {
+            switch event {
+            case .echo(let text):
+                write(channel, text)
+            case .submit(let text):
+                submit(text, channel: channel)
+            case .interrupt:
+                if busy { stop.set() } else { prompt(channel) }
+            case .endOfInput:
+                if busy { closeWhenIdle = true } else { finish(channel, status: 0) }
+            case .complete:
+                complete(channel)
             }
-            return
         }
-        switch byte {
-        case 0x0D, 0x0A:
-            if pty { write(channel, "\n") }
-            let text = String(decoding: line, as: UTF8.self)
-            line = []
-            submit(text, channel: channel)
-        case 0x7F, 0x08:
-            guard !line.isEmpty else { return }
-            line.removeLast()
-            if pty { write(channel, "\u{8} \u{8}") }
-        case 0x03:
-            if busy {
-                stop.set()
-            } else {
-                line = []
-                if pty { write(channel, "^C\n") }
-                prompt(channel)
-            }
-        case 0x04:
-            guard line.isEmpty else { return }
-            if busy { closeWhenIdle = true } else { finish(channel, status: 0) }
-        case 0x09:
-            complete(channel)
-        default:
-            // A line longer than any command is cut, not grown without end.
-            guard byte >= 0x20, line.count < SessionHandler.maximumLine else { return }
-            line.append(byte)
-            if pty { SessionHandler.send(channel, String(decoding: [byte], as: UTF8.self)) }
-        }
-    }
-
-    private func erase(_ channel: Channel) {
-        guard pty, !line.isEmpty else { return }
-        write(channel, String(repeating: "\u{8} \u{8}", count: line.count))
     }
 
     /// Tab completes a command word, a service name, or `service.parameter`.
     private func complete(_ channel: Channel) {
-        let text = String(decoding: line, as: UTF8.self)
-        let words = text.split(separator: " ", omittingEmptySubsequences: false)
-        let partial = String(words.last ?? "")
+        let (partial, isFirst) = editor.completionWord
         let candidates: [String]
-        if words.count <= 1 {
+        if isFirst {
             candidates = agentConsoleGroups.map(\.name) + ["help", "exit"]
         } else if let dot = partial.firstIndex(of: ".") {
             // Parameter names come from the running module, through the agent's loop: asked
@@ -282,7 +243,7 @@ final class SessionHandler: ChannelInboundHandler {
                 channel.eventLoop.execute {
                     let session = handler.value
                     session.completing = false
-                    session.applyCompletion(partial, names.map { "\(service).\($0)" }, channel: channel)
+                    session.applyCompletion(names.map { "\(service).\($0)" }, channel: channel)
                     let held = session.heldInput
                     session.heldInput = []
                     session.feed(held, channel: channel)
@@ -294,19 +255,15 @@ final class SessionHandler: ChannelInboundHandler {
         } else {
             candidates = agent.handle.config.serviceOrder
         }
-        applyCompletion(partial, candidates, channel: channel)
+        applyCompletion(candidates, channel: channel)
     }
 
-    private func applyCompletion(_ partial: String, _ candidates: [String], channel: Channel) {
-        let matches = candidates.filter { $0.hasPrefix(partial) }
-        guard matches.count == 1, let match = matches.first else { return }
-        let rest = String(match.dropFirst(partial.count)) + " "
-        line += Array(rest.utf8)
-        if pty { write(channel, rest) }
+    private func applyCompletion(_ candidates: [String], channel: Channel) {
+        for case .echo(let text) in editor.complete(candidates) { write(channel, text) }
     }
 
     private func prompt(_ channel: Channel) {
-        if pty { write(channel, "midflight> ") }
+        if editor.echoes { write(channel, "midflight> ") }
     }
 
     private func submit(_ text: String, channel: Channel) {
@@ -315,10 +272,7 @@ final class SessionHandler: ChannelInboundHandler {
             if busy { closeWhenIdle = true } else { finish(channel, status: 0) }
             return
         }
-        if !trimmed.isEmpty {
-            history.append(trimmed)
-            if history.count > 100 { history.removeFirst() }
-        }
+        editor.remember(trimmed)
         if busy {
             guard pending.count < SessionHandler.maximumTypeAhead else {
                 write(channel, "(busy: type-ahead is full, '\(trimmed)' dropped)\n")
@@ -340,7 +294,7 @@ final class SessionHandler: ChannelInboundHandler {
         busy = true
         stop.reset()
         let agent = self.agent
-        let pty = self.pty
+        let pty = editor.echoes
         let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
         let stop = self.stop
         let budget = self.budget
@@ -429,7 +383,7 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     private func write(_ channel: Channel, _ text: String, stderr: Bool = false) {
-        SessionHandler.send(channel, pty ? text.replacingNewlines() : text, stderr: stderr)
+        SessionHandler.send(channel, editor.echoes ? text.replacingNewlines() : text, stderr: stderr)
     }
 
     private func finish(_ channel: Channel, status: Int) {
