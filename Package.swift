@@ -194,7 +194,9 @@ let package = Package(
         .testTarget(
             name: "RemoteAccessTests",
             dependencies: [
-                "RemoteAccess", .product(name: "NIOSSH", package: "swift-nio-ssh"), .product(name: "Crypto", package: "swift-crypto"),
+                "RemoteAccess", "Agent", "SimulatedHardware", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSH", package: "swift-nio-ssh"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The executables, built for the tests to run them.
