@@ -128,6 +128,9 @@ public enum ModuleABI {
         case failing = 2
     }
 
+    /// The `log` level of an error line (0 debug, 1 info, 2 warning, 3 error).
+    public static let errorLogLevel: Int32 = 3
+
     /// The longest health reason kept, in bytes.
     public static let healthReasonLimit = 200
 

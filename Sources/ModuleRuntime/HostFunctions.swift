@@ -16,6 +16,11 @@ enum HostFunctions {
             if binding.deadline != .max, monotonicNanoseconds() > binding.deadline {
                 throw ResourceBinding.OverBudget(budgetNanoseconds: resources.eventBudgetNanoseconds)
             }
+            if function == ModuleABI.Import.log, i32(arguments[0]) >= ModuleABI.errorLogLevel,
+                let bytes = read(caller, i32(arguments[1]), i32(arguments[2]), limit: 4096)
+            {
+                binding.lastWords = String(decoding: bytes.prefix(200), as: UTF8.self)
+            }
             if function == ModuleABI.Import.reportHealth {
                 guard let reason = read(caller, i32(arguments[1]), i32(arguments[2]), limit: 4096) else { return badPointer }
                 guard let report = HealthReport(code: i32(arguments[0]), reason: reason) else {

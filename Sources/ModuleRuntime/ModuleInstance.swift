@@ -190,13 +190,15 @@ public final class ModuleInstance {
         let budget = binding.resources?.eventBudgetNanoseconds ?? ServiceResources.defaultEventBudgetNanoseconds
         store.fuel = Fuel(remaining: engine.fuel(forNanoseconds: budget))
         binding.deadline = monotonicNanoseconds() + budget
+        binding.lastWords = nil
         defer { binding.deadline = .max }
         do {
             return try export.invoke(arguments)
         } catch let over as ResourceBinding.OverBudget {
             throw fail(event, .outOfFuel, "over its \(over.budgetNanoseconds / 1_000_000) ms budget (in host calls)")
         } catch {
-            throw fail(event, ranOutOfFuel() ? .outOfFuel : .trap, ModuleInstance.reason(error))
+            let reason = ModuleInstance.reason(error)
+            throw fail(event, ranOutOfFuel() ? .outOfFuel : .trap, binding.lastWords.map { "\(reason) (it said: \($0))" } ?? reason)
         }
     }
 

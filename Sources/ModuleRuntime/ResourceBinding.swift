@@ -10,6 +10,9 @@ final class ResourceBinding {
     /// What the instance last reported about itself: the instance's, not the service's, so
     /// an old version kept on probation keeps its own.
     var health = HealthReport.healthy
+    /// The last error line the module logged during the event in progress: the reason it
+    /// gives (`Host.fail`) when it then traps.
+    var lastWords: String?
 
     init(_ resources: ServiceResources?) {
         self.resources = resources

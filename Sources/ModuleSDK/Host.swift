@@ -63,6 +63,15 @@ public enum Host {
         }
     }
 
+    /// Stops this service with `reason`: the agent's crash report carries it (a plain
+    /// `fatalError("…")` loses its text in an `-Osize` Embedded build: the report would say
+    /// only `unreachable`). Supervision then restarts the service, or on probation the
+    /// version before comes back.
+    public static func fail(_ reason: StaticString) -> Never {
+        log(.error, reason)
+        fatalError()
+    }
+
     /// Publishes a reading (`watch SERVICE` shows it; other services can subscribe).
     @discardableResult
     public static func publish(_ name: StaticString, _ value: Double) -> HostStatus {

@@ -115,6 +115,8 @@ import Testing
         #expect(push.status == 1, "\(push.output) \(push.error)")
         #expect(push.error.contains("pulse-counter 1.0.0 → 1.4.0: swapped 1 service"), "\(push.error)")
         #expect(push.error.contains("then rolled back to 1.0.0 on probation: pulse-counter 1.4.0 crashed in edge"), "\(push.error)")
+        // Host.fail's reason reaches the pusher (a plain fatalError's text does not survive -Osize).
+        #expect(push.error.contains("unreachable (it said: fragile: cannot count this edge)"), "\(push.error)")
         let status = try run(try ssh(port) + ["root@127.0.0.1", "status flow --json"]).output
         #expect(status.contains(#""lastCrash":"pulse-counter 1.4.0 crashed in edge"#), "\(status)")
         let history = try run(try ssh(port) + ["root@127.0.0.1", "module history pulse-counter"]).output

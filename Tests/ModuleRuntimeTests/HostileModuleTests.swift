@@ -281,6 +281,23 @@ import Testing
         #expect(outside.health == .healthy)
     }
 
+    @Test func aTrapCarriesTheErrorTheModuleLoggedJustBefore() throws {
+        let log = #"(import "midflight" "log" (func $log (param i32 i32 i32)))"#
+        func module(level: Int) throws -> [UInt8] {
+            try watModule(
+                imports: log,
+                overrides: ["mf_tick": "(func (export \"mf_tick\") (result i32) (call $log (i32.const \(level)) (i32.const 64) (i32.const 14)) unreachable)"],
+                extra: #"(data (i32.const 64) "sensor is gone")"#)
+        }
+        let said = try instantiate(try module(level: 3), board: runtimeBoard())
+        #expect(throws: ServiceCrash.self) { try said.tick() }
+        #expect(said.crash?.reason == "unreachable (it said: sensor is gone)")
+        // Only an error line counts, and only from the event that trapped.
+        let quiet = try instantiate(try module(level: 1), board: runtimeBoard())
+        #expect(throws: ServiceCrash.self) { try quiet.tick() }
+        #expect(quiet.crash?.reason == "unreachable")
+    }
+
     @Test func anABI1ModuleMayNotImportWhatABI2Added() throws {
         let bytes = try watModule(imports: Self.healthImport)
         #expect(refusal(bytes) == "hostile 1.0.0 imports health_report, which came with ABI 2, but says it is built for ABI 1")
