@@ -212,27 +212,23 @@ extension Supervisor {
 extension AgentHandle {
     /// `module load NAME FILE`: a local hot swap, for development. Call it off the loop
     /// thread (not through `perform`): the swap holds the loop only for its switch.
-    public func load(module name: String, bytes: [UInt8], source: String, allowDowngrade: Bool) throws(AgentRefusal) -> SwapReport {
-        do {
-            let peek = try ModuleManifestPeek.name(of: bytes)
-            guard peek == nil || peek == name else {
-                throw SwapRefusal(description: "\(source) holds module \(peek ?? "?"), not \(name)")
-            }
-            return try swap(to: bytes, source: source, allowDowngrade: allowDowngrade)
-        } catch {
-            throw AgentRefusal("\(error)")
+    public func load(module name: String, bytes: [UInt8], source: String, allowDowngrade: Bool) throws(SwapRefusal) -> SwapReport {
+        let peek = ModuleManifestPeek.name(of: bytes)
+        guard peek == nil || peek == name else {
+            throw .otherModule(source: source, holds: peek ?? "?", expected: name)
         }
+        return try swap(to: bytes, source: source, allowDowngrade: allowDowngrade)
     }
 
     /// `module-push`: a signed bundle, verified (signature against the trusted keys first),
     /// then swapped in like `module load` (off the loop thread too).
-    public func push(bundle: [UInt8], allowDowngrade: Bool) throws(AgentRefusal) -> SwapReport {
+    public func push(bundle: [UInt8], allowDowngrade: Bool) throws(PushRefusal) -> SwapReport {
         let contents: ModuleBundle.Contents
         do {
             contents = try ModuleBundle.verify(bundle, trusted: trustedKeys)
         } catch {
             note(.warning, "refused a pushed bundle: \(error)")
-            throw AgentRefusal(error.description)
+            throw .bundle(error)
         }
         if allowDowngrade { note(.warning, "downgrade allowed for \(contents.manifest.name) \(contents.manifest.version) (key \(contents.keyID))") }
         do {
@@ -242,23 +238,33 @@ extension AgentHandle {
                 freshStateIfRefused: allowDowngrade)
         } catch {
             note(.warning, "refused a pushed bundle: \(error)")
-            throw AgentRefusal(error.description)
+            throw .swap(error)
         }
     }
 
     /// `module rollback NAME`, off the loop thread like `load`.
-    public func rollbackFromConsole(_ name: String) throws(AgentRefusal) -> SwapReport {
-        do {
-            return try rollback(name)
-        } catch {
-            throw AgentRefusal(error.description)
+    public func rollbackFromConsole(_ name: String) throws(SwapRefusal) -> SwapReport {
+        try rollback(name)
+    }
+}
+
+/// Why a pushed bundle was not swapped in: the bundle itself (signature, trust, format),
+/// or the swap it asked for.
+public enum PushRefusal: Error, Sendable, CustomStringConvertible {
+    case bundle(ModuleBundle.Refusal)
+    case swap(SwapRefusal)
+
+    public var description: String {
+        switch self {
+        case .bundle(let refusal): return refusal.description
+        case .swap(let refusal): return refusal.description
         }
     }
 }
 
 /// Reads a module's name from its embedded manifest without verifying the rest.
 enum ModuleManifestPeek {
-    static func name(of bytes: [UInt8]) throws(SwapRefusal) -> String? {
+    static func name(of bytes: [UInt8]) -> String? {
         guard let section = try? WasmBinary.customSection("midflight.manifest", in: bytes),
             let manifest = try? ModuleManifest.parse(section, file: "manifest")
         else { return nil }

@@ -30,11 +30,6 @@ public struct SwapReport: Sendable, CustomStringConvertible {
     }
 }
 
-/// Why a swap did not happen; the running version is untouched.
-public struct SwapRefusal: Error, Sendable, CustomStringConvertible {
-    public let description: String
-}
-
 extension Supervisor {
     /// What the loop thread says before a swap is prepared: how many instances to make.
     struct SwapPlan: Sendable {
@@ -62,11 +57,10 @@ extension Supervisor {
     private func swapUsers(_ manifest: ModuleManifest, allowDowngrade: Bool) throws(SwapRefusal) -> [Service] {
         let users = config.serviceOrder.compactMap { services[$0] }.filter { $0.config.module == manifest.name }
         guard !users.isEmpty else {
-            throw SwapRefusal(description: "no service runs module \(manifest.name)")
+            throw .noService(module: manifest.name)
         }
         if let current = (try? artifact(for: manifest.name))?.manifest.version, manifest.version <= current, !allowDowngrade {
-            throw SwapRefusal(
-                description: "\(manifest.name) \(manifest.version) is not newer than the running \(current) (a downgrade needs --allow-downgrade)")
+            throw .notNewer(module: manifest.name, version: manifest.version, running: current)
         }
         return users
     }
@@ -111,9 +105,11 @@ extension Supervisor {
                 let stored = parametersCurrent ? storedParameters[service.name] : nil
                 prepared.append((service, next, parameterValues(service.name, manifest, stored: stored)))
             } catch let refusal as ServiceResources.Refusal {
-                return .failure(SwapRefusal(description: refusal.message))
+                return .failure(.notAdoptable(refusal))
+            } catch let refusal as ModuleRefusal {
+                return .failure(.invalidModule(refusal))
             } catch {
-                return .failure(SwapRefusal(description: "\(error)"))
+                return .failure(.invalidModule(ModuleRefusal("\(error)")))
             }
         }
         let started = now
@@ -130,25 +126,32 @@ extension Supervisor {
                 undo(migrated, manifest: manifest)
                 for (name, readings) in savedReadings { services[name]?.readings = readings }
                 crashed(service, error)
-                return .failure(SwapRefusal(description: "\(error) while handing over its state; the swap was abandoned"))
+                return .failure(.handOverCrashed(error))
             }
             let timer = resources.timerPeriodMilliseconds
             // Readings belong to the version that published them: the new one starts with
             // none (what it publishes in code_change counts), the old ones come back on undo.
             savedReadings[service.name] = service.readings
             service.readings = [:]
+            let refusal: SwapRefusal
             do {
                 // The new version reads its parameters in its own manifest's order.
                 try resources.adopt(manifest, parameters: parameters)
                 let (instance, migratedState) = try migrate(service, state: state, from: old, to: next, artifact: artifact, freshStateIfRefused: freshStateIfRefused)
                 stateMigrated = stateMigrated && migratedState
                 migrated.append((service, old, instance, timer))
+                continue
+            } catch let adopting as ServiceResources.Refusal {
+                refusal = .notAdoptable(adopting)
+            } catch let crash as ServiceCrash {
+                refusal = .migrationFailed(crash, keeps: "\(old.manifest.name) \(old.manifest.version)")
             } catch {
-                undo(migrated + [(service, old, next, timer)], manifest: manifest)
-                for (name, readings) in savedReadings { services[name]?.readings = readings }
-                note(.error, "swap to \(manifest.name) \(manifest.version) abandoned: \(error)", service: service.name)
-                return .failure(SwapRefusal(description: "\(error); \(old.manifest.name) \(old.manifest.version) keeps running"))
+                refusal = .invalidModule(ModuleRefusal("\(error)"))
             }
+            undo(migrated + [(service, old, next, timer)], manifest: manifest)
+            for (name, readings) in savedReadings { services[name]?.readings = readings }
+            note(.error, "swap to \(manifest.name) \(manifest.version) abandoned: \(refusal)", service: service.name)
+            return .failure(refusal)
         }
         // The instances on probation from an earlier swap are freed by the worker, off the
         // loop: the handoff is their only holder.
@@ -236,10 +239,10 @@ extension AgentHandle {
         do {
             artifact = try ModuleArtifact(bytes: bytes, source: source, engine: engine)
         } catch {
-            throw SwapRefusal(description: "\(error)")
+            throw .invalidModule(error)
         }
         let manifest = artifact.manifest
-        let stopping = SwapRefusal(description: "the agent is stopping; \(manifest.name) was not swapped")
+        let stopping = SwapRefusal.stopping(module: manifest.name)
         guard let planned = performIfRunning({ $0.swapPlan(manifest, allowDowngrade: allowDowngrade) }) else { throw stopping }
         let plan = try planned.get()
         var spares: [ModuleInstance] = []
@@ -247,7 +250,7 @@ extension AgentHandle {
             do {
                 spares.append(try ModuleInstance(standbyFor: artifact, engine: engine))
             } catch {
-                throw SwapRefusal(description: "\(error)")
+                throw .invalidModule(error)
             }
         }
         let stored = Dictionary(uniqueKeysWithValues: plan.runningServices.map { ($0, store.parameters(of: $0)) })
@@ -296,7 +299,7 @@ extension AgentHandle {
         // so far (a probation rollback's revert): two rollbacks go back two versions.
         try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
             if let problem = flushStore() {
-                throw SwapRefusal(description: "\(module)'s history is not settled yet (\(problem)); try again")
+                throw .historyUnsettled(module: module, problem: problem)
             }
             return try rollbackHoldingLock(module)
         }
@@ -305,17 +308,17 @@ extension AgentHandle {
     private func rollbackHoldingLock(_ module: String) throws(SwapRefusal) -> SwapReport {
         let history = store.history(of: module)
         guard history.count >= 2 else {
-            throw SwapRefusal(description: "\(module) has no earlier version to roll back to")
+            throw .noEarlierVersion(module: module)
         }
         let target = history[history.count - 2]
         guard let record = store.installed(module, version: target) else {
-            throw SwapRefusal(description: "\(module) \(target) is no longer stored")
+            throw .notStored(module: module, version: target)
         }
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.read(record.path, limit: engine.limits.moduleBytes + 1)
         } catch {
-            throw SwapRefusal(description: "\(error)")
+            throw .unreadable(error)
         }
         let report = try swapHoldingLock(to: bytes, source: record.path, allowDowngrade: true, freshStateIfRefused: true)
         if let left = history.last {

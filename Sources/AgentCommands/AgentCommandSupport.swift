@@ -32,11 +32,14 @@ func onAgent<Result: Sendable>(_ context: CommandContext, _ body: @escaping @Sen
 
 /// Runs `body` on the console's own thread (work that takes the loop thread only briefly
 /// itself, like a hot swap); a refusal becomes a one-line failure.
-func offLoop<Result>(_ context: CommandContext, _ body: (AgentHandle) throws(AgentRefusal) -> Result) throws -> Result {
+func offLoop<Result, Refusal: Error & CustomStringConvertible>(
+    _ context: CommandContext, _ body: (AgentHandle) throws(Refusal) -> Result
+) throws -> Result {
+    let handle = try agent(context).handle
     do {
-        return try body(try agent(context).handle)
-    } catch let refusal as AgentRefusal {
-        throw CommandFailure(refusal.description, exitStatus: 1)
+        return try body(handle)
+    } catch {
+        throw CommandFailure(error.description, exitStatus: 1)
     }
 }
 

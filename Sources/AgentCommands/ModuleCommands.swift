@@ -56,7 +56,7 @@ public struct ModuleAgentCommand: ParsableCommand {
                 throw CommandFailure("\(error)", exitStatus: 1)
             }
             let (module, source, downgrade) = (name, file, allowDowngrade)
-            let report = try offLoop(context) { runtime throws(AgentRefusal) in try runtime.load(module: module, bytes: bytes, source: source, allowDowngrade: downgrade) }
+            let report = try offLoop(context) { runtime throws(SwapRefusal) in try runtime.load(module: module, bytes: bytes, source: source, allowDowngrade: downgrade) }
             try ModuleAgentCommand.finish(report, wait: !noWait, in: context)
         }
     }
@@ -78,7 +78,7 @@ public struct ModuleAgentCommand: ParsableCommand {
             }
             let downgrade = allowDowngrade
             try ModuleAgentCommand.finish(
-                try offLoop(context) { runtime throws(AgentRefusal) in try runtime.push(bundle: bytes, allowDowngrade: downgrade) }, wait: !noWait,
+                try offLoop(context) { runtime throws(PushRefusal) in try runtime.push(bundle: bytes, allowDowngrade: downgrade) }, wait: !noWait,
                 in: context)
         }
     }
@@ -102,7 +102,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         public func execute(in context: CommandContext) throws {
             let module = name
             try ModuleAgentCommand.finish(
-                try offLoop(context) { runtime throws(AgentRefusal) in try runtime.rollbackFromConsole(module) }, wait: false, in: context)
+                try offLoop(context) { runtime throws(SwapRefusal) in try runtime.rollbackFromConsole(module) }, wait: false, in: context)
         }
     }
 }

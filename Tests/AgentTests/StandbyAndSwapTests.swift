@@ -143,11 +143,43 @@ import Testing
         #expect(eventually { summary(runtime, "c0")?.standby == "2.0.0" })
         #expect(summary(runtime, "c0")?.version == "2.0.0")
         // A refusal (not newer) leaves everything as it was, standby included.
-        #expect(throws: AgentRefusal.self) {
+        #expect(throws: SwapRefusal.self) {
             try runtime.load(module: "bench-counter", bytes: v2, source: "counter-v2.wasm", allowDowngrade: false)
         }
         #expect(summary(runtime, "c0")?.standby == "2.0.0")
         #expect(runtime.perform { $0.moduleSummaries() }.first?.version == "2.0.0")
+    }
+
+    @Test func refusedSwapsSayWhyAsValuesAndLeaveTheRunningVersion() throws {
+        let fixture = try agent()
+        defer { fixture.runtime.shutdown() }
+        let runtime = fixture.runtime
+        let v1 = Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("counter-v1"))))
+        #expect {
+            try runtime.load(module: "bench-counter", bytes: v1, source: "v1", allowDowngrade: false)
+        } throws: { error in
+            guard case SwapRefusal.notNewer(let module, let version, let running)? = error as? SwapRefusal else { return false }
+            return module == "bench-counter" && version == running
+        }
+        #expect {
+            try runtime.load(module: "other", bytes: v1, source: "v1.wasm", allowDowngrade: false)
+        } throws: { error in
+            guard case SwapRefusal.otherModule(_, let holds, let expected)? = error as? SwapRefusal else { return false }
+            return holds == "bench-counter" && expected == "other"
+        }
+        #expect {
+            try runtime.load(module: "bench-counter", bytes: [0, 0x61, 0x73, 0x6D], source: "junk", allowDowngrade: false)
+        } throws: { error in
+            if case SwapRefusal.invalidModule? = error as? SwapRefusal { return true }
+            return false
+        }
+        #expect {
+            try runtime.rollbackFromConsole("bench-counter")
+        } throws: { error in
+            if case SwapRefusal.noEarlierVersion("bench-counter")? = error as? SwapRefusal { return true }
+            return false
+        }
+        #expect(runtime.perform { $0.moduleSummaries() }.first?.version == "1.0.0")
     }
 
     @Test func aCallThatCrashesOnProbationSaysItRolledBack() throws {

@@ -79,13 +79,26 @@ import Testing
                 wantReply: false, term: "xterm", terminalCharacterWidth: 80, terminalRowHeight: 24, terminalPixelWidth: 0,
                 terminalPixelHeight: 0, terminalModes: SSHTerminalModes([:])))
         channel.pipeline.fireUserInboundEventTriggered(SSHChannelRequestEvent.ShellRequest(wantReply: false))
-        // A typo erased with Ctrl-U, a command, then ↑ Enter runs it again, and Ctrl-D leaves.
+        // A typo erased with Ctrl-U, a command, then ↑ Enter runs it again, and Ctrl-D leaves;
+        // each key sent once the prompt is back, as a person types.
+        var out = ""
+        func read(until count: Int, of text: String) async throws {
+            let deadline = Date().addingTimeInterval(60)
+            while out.components(separatedBy: text).count <= count, Date() < deadline {
+                if let data = try await channel.readOutbound(as: SSHChannelData.self), case .byteBuffer(let buffer) = data.data {
+                    out += String(buffer: buffer)
+                } else {
+                    try await Task.sleep(nanoseconds: 10_000_000)
+                }
+            }
+        }
+        try await read(until: 1, of: "midflight> ")
         try await channel.writeInbound(bytes(Array("nonsense\u{15}time\r".utf8)))
-        try await Task.sleep(nanoseconds: 300_000_000)
+        try await read(until: 2, of: "midflight> ")
         try await channel.writeInbound(bytes(Array("\u{1B}[A\r".utf8)))
-        try await Task.sleep(nanoseconds: 300_000_000)
+        try await read(until: 3, of: "midflight> ")
         try await channel.writeInbound(bytes([0x04]))
-        let (out, _) = try await output(of: channel)
+        out += try await output(of: channel).out
         #expect(out.hasPrefix("Midflight console on empty. Type help; Ctrl-D leaves.\r\nmidflight> "), "\(out)")
         #expect(!out.contains("unknown command"), "\(out)")
         #expect(out.components(separatedBy: "this command needs").count == 1, "\(out)")
