@@ -53,7 +53,7 @@ extension Supervisor {
     }
 
     func summary(_ service: Service) -> ServiceSummary {
-        let manifest = service.instance?.manifest ?? artifacts[service.config.module]?.manifest
+        let manifest = service.instance?.manifest ?? catalog[service.config.module]?.manifest
         var detail: String?
         switch service.state {
         case .failed(let reason), .stopped(let reason): detail = reason
@@ -202,7 +202,7 @@ extension Supervisor {
             for version in store.history(of: name) { outcomes.add(.activated(version)) }
         }
         var lines = outcomes.lines(running: running)
-        if store.history(of: name).isEmpty, let running, builtInSources[name]?.version == running {
+        if store.history(of: name).isEmpty, let running, catalog.builtInSources[name]?.version == running {
             lines = lines.map { $0.hasPrefix("\(running) ") ? $0 + " (built in)" : $0 }
         }
         return lines

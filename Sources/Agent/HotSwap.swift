@@ -45,7 +45,7 @@ extension Supervisor {
             let users = try swapUsers(manifest, allowDowngrade: allowDowngrade)
             var builtIn: (String, ModuleManifest)?
             // Only when what runs is the built-in file: its bytes are stored under its version.
-            if let current = try? artifact(for: manifest.name), let source = builtInSources[manifest.name],
+            if let current = try? artifact(for: manifest.name), let source = catalog.builtInSources[manifest.name],
                 source.version == current.manifest.version
             {
                 builtIn = (source.path, current.manifest)
@@ -165,7 +165,7 @@ extension Supervisor {
         }
         let pause = now - started
         standbyWorker.submit { withExtendedLifetime(retired) {} }
-        artifacts[manifest.name] = artifact
+        catalog[manifest.name] = artifact
         // Stored and recorded by the store writer, in order with any rollback's revert.
         let receipt = StoreReceipt()
         let (store, builtIn, limit) = (self.store, plan.builtIn, engine.limits.moduleBytes + 1)

@@ -17,10 +17,8 @@ public final class Supervisor {
     let handle: AgentHandle
     var services: [String: Service] = [:]
     var machine: SupervisorMachine
-    /// The active module version's artifact, by module name.
-    var artifacts: [String: ModuleArtifact] = [:]
-    /// Where each module's built-in version came from (a firmware file), by module name.
-    var builtInSources: [String: (path: String, version: SemanticVersion)] = [:]
+    /// The active version of each module.
+    let catalog: ModuleCatalog
     /// Pending restarts after backoff: service name → due time.
     var restartsDue: [String: UInt64] = [:]
     /// Swaps made of each module, and the last probation rollbacks of each (with the swap
@@ -33,6 +31,7 @@ public final class Supervisor {
 
     init(handle: AgentHandle) {
         self.handle = handle
+        catalog = ModuleCatalog(handle: handle)
         machine = SupervisorMachine(root: handle.config.supervisor)
         machine.backoffBase = UInt64(handle.config.restartBackoffMilliseconds) * 1_000_000
         for (name, service) in handle.config.services { services[name] = Service(config: service) }
@@ -189,7 +188,7 @@ public final class Supervisor {
             if rollbacks.count > 16, let oldest = rollbacks.keys.min() { rollbacks[oldest] = nil }
             probationRollbacks[service.config.module] = rollbacks
             // First: the standbys renewed below must be of the version running again.
-            artifacts[service.config.module] = previous.artifact
+            catalog[service.config.module] = previous.artifact
             for other in services.values where other.config.module == service.config.module {
                 guard let running = other.running, let probation = running.probation else { continue }
                 let old = probation.previous
@@ -267,75 +266,7 @@ public final class Supervisor {
     // MARK: Start, stop, restart
 
     func artifact(for module: String) throws(ModuleRefusal) -> ModuleArtifact {
-        if let cached = artifacts[module] { return cached }
-        var skipped: [String] = []
-        let (history, historyProblem) = store.readHistory(of: module)
-        if let historyProblem { skipped.append(historyProblem) }
-        // Newest first: the active version, the ones before it, then (when the history is
-        // lost) any stored version, then the built-in ones.
-        var candidates: [(version: SemanticVersion, path: String, builtIn: Bool)] = []
-        for version in history.reversed() where !candidates.contains(where: { $0.version == version }) {
-            if let record = store.installed(module, version: version) {
-                candidates.append((version, record.path, false))
-            } else if version == history.last {
-                skipped.append("\(version) is the active version but its file is gone")
-            }
-        }
-        if history.isEmpty {
-            for version in store.storedVersions(of: module) {
-                candidates.append((version, store.root + "/modules/\(module)/\(version).wasm", false))
-            }
-        }
-        candidates += builtInModules(module).map { ($0.version, $0.path, true) }
-        for candidate in candidates {
-            do {
-                let bytes: [UInt8]
-                do {
-                    bytes = try FileSystem.read(candidate.path, limit: engine.limits.moduleBytes + 1)
-                } catch {
-                    throw ModuleRefusal("\(error)")
-                }
-                let artifact = try ModuleArtifact(bytes: bytes, source: candidate.path, engine: engine)
-                guard artifact.manifest.name == module else {
-                    throw ModuleRefusal("\(candidate.path) holds module \(artifact.manifest.name), not \(module)")
-                }
-                if candidate.builtIn { builtInSources[module] = (candidate.path, candidate.version) }
-                if !skipped.isEmpty {
-                    let problem = "\(module): \(skipped.joined(separator: "; ")); running \(candidate.version) from \(candidate.path)"
-                    note(.error, problem)
-                    handle.dataProblems.withLock { $0.append(problem) }
-                    // The history says what runs: a version given up on is dropped from it.
-                    if !candidate.builtIn, history.contains(candidate.version), let given = history.last, given != candidate.version {
-                        let (name, version) = (module, candidate.version)
-                        storeWriter.submit { [store] in
-                            try? store.revert(name, to: version)
-                            try? store.record(.rolledBack(given, reason: "its stored file was unusable at start"), of: name)
-                            try? store.record(.activated(version), of: name)
-                        }
-                    }
-                }
-                artifacts[module] = artifact
-                return artifact
-            } catch {
-                skipped.append("\(candidate.version) (\(candidate.path)) is unusable: \(error)")
-            }
-        }
-        if candidates.isEmpty {
-            throw ModuleRefusal("no module \(module) installed or built in (looked in \(config.moduleFolders.joined(separator: ", ")))")
-        }
-        throw ModuleRefusal("no usable version of \(module): \(skipped.joined(separator: "; "))")
-    }
-
-    /// The built-in versions of a module in the config's module folders, newest first.
-    private func builtInModules(_ module: String) -> [(version: SemanticVersion, path: String)] {
-        var found: [(version: SemanticVersion, path: String)] = []
-        for folder in config.moduleFolders {
-            for file in FileSystem.list(folder) where file.hasPrefix(module + "-") && file.hasSuffix(".wasm") {
-                guard let version = SemanticVersion(String(file.dropFirst(module.count + 1).dropLast(5))) else { continue }
-                found.append((version, folder + "/" + file))
-            }
-        }
-        return found.sorted { $0.version > $1.version }
+        try catalog.artifact(for: module)
     }
 
     /// Parameter values in the manifest's order: stored value, else config, else default.
@@ -412,7 +343,7 @@ public final class Supervisor {
     /// it is kept only if the service still wants one of the same artifact when it is ready.
     func prepareStandbyLater(_ service: Service) {
         guard service.config.standby, service.config.restart != .temporary, !service.standbyPending,
-            service.state.isRunning, let artifact = artifacts[service.config.module]
+            service.state.isRunning, let artifact = catalog[service.config.module]
         else { return }
         if let standby = service.standby, Self.isInstance(standby, of: artifact) { return }
         service.standby = nil
@@ -432,7 +363,7 @@ public final class Supervisor {
         case .success(let instance):
             // Made for a version that has since been swapped out, or a service since stopped: try again or drop it.
             guard service.state.isRunning || service.state.isRestarting else { return }
-            guard artifacts[service.config.module]?.serial == artifact.serial else { return prepareStandbyLater(service) }
+            guard catalog[service.config.module]?.serial == artifact.serial else { return prepareStandbyLater(service) }
             service.standby = instance
         case .failure(let refusal):
             note(.warning, "no warm standby (restarts instantiate from scratch): \(refusal)", service: name)
