@@ -91,7 +91,7 @@ public final class FirmwareManager: @unchecked Sendable {
             do {
                 for note in try layout.environment.repair() { log.add(.error, note, service: nil, at: clock()) }
             } catch {
-                throw FirmwareRefusal(error.description)
+                throw FirmwareRefusal(.bootEnvironment, error.description)
             }
         }
         let chooser = BootChooser(environment: layout.environment)
@@ -194,7 +194,7 @@ public final class FirmwareManager: @unchecked Sendable {
     /// good and raises the anti-rollback counter to its security version.
     public func validate(reason: String) throws(FirmwareRefusal) {
         try journalLock.withLock { () throws(FirmwareRefusal) in
-            guard try isOnTrial() else { throw FirmwareRefusal("slot \(runningSlot) is already validated") }
+            guard try isOnTrial() else { throw FirmwareRefusal(.slotState, "slot \(runningSlot) is already validated") }
             let boot = try chooser.state()
             var journal = Self.loadJournal(journalPath, log: log, clock: clock)
             let version = boot.version(of: runningSlot) ?? "?"
@@ -214,7 +214,7 @@ public final class FirmwareManager: @unchecked Sendable {
     /// Switches the next boot to the other slot, which must be good (a validated earlier
     /// firmware). Does not reboot.
     public func revert() throws(FirmwareRefusal) -> FirmwareSlot {
-        guard lock.withLock({ installLock < 0 }) else { throw FirmwareRefusal("a firmware install is running; wait for it") }
+        guard lock.withLock({ installLock < 0 }) else { throw FirmwareRefusal(.busy, "a firmware install is running; wait for it") }
         let boot = try chooser.state()
         let other = runningSlot.other
         if boot.bootSlot == other, boot.state(of: other) == .trial {
@@ -232,11 +232,11 @@ public final class FirmwareManager: @unchecked Sendable {
             return runningSlot
         }
         guard boot.state(of: other) == .good else {
-            throw FirmwareRefusal("slot \(other) holds no validated firmware (\(boot.variables[BootVariables.state(other)] ?? "empty")); nothing to revert to")
+            throw FirmwareRefusal(.slotState, "slot \(other) holds no validated firmware (\(boot.variables[BootVariables.state(other)] ?? "empty")); nothing to revert to")
         }
         let (floor, security) = (boot.securityFloor, boot.securityVersion(of: other))
         guard security >= floor else {
-            throw FirmwareRefusal("slot \(other) has security version \(security), below this board's \(floor) (anti-rollback)")
+            throw FirmwareRefusal(.antiRollback, "slot \(other) has security version \(security), below this board's \(floor) (anti-rollback)")
         }
         if try isOnTrial() {
             // Giving up the trial: the report after the reboot says so.
@@ -259,12 +259,12 @@ public final class FirmwareManager: @unchecked Sendable {
     /// in the data folder, held until `endInstall`.
     public func beginInstall(allowDowngrade: Bool = false) throws(FirmwareRefusal) -> FirmwareInstaller {
         try lock.withLock { () throws(FirmwareRefusal) in
-            guard installLock < 0 else { throw FirmwareRefusal("another firmware install is running") }
+            guard installLock < 0 else { throw FirmwareRefusal(.busy, "another firmware install is running") }
             let fd = open(lockPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw FirmwareRefusal("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw FirmwareRefusal(.storage, "cannot open \(lockPath): \(String(cString: strerror(errno)))") }
             guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 close(fd)
-                throw FirmwareRefusal("another firmware install is running on this board")
+                throw FirmwareRefusal(.busy, "another firmware install is running on this board")
             }
             installLock = fd
         }

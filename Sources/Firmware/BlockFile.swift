@@ -11,7 +11,7 @@ public final class BlockFile {
     public init(path: String, writable: Bool) throws(FirmwareRefusal) {
         self.path = path
         descriptor = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)
-        guard descriptor >= 0 else { throw FirmwareRefusal("cannot open \(path): \(Self.lastError())") }
+        guard descriptor >= 0 else { throw FirmwareRefusal(.storage, "cannot open \(path): \(Self.lastError())") }
     }
 
     deinit { close() }
@@ -24,7 +24,7 @@ public final class BlockFile {
     /// The size in bytes (of a block device too: its end offset).
     public func size() throws(FirmwareRefusal) -> Int {
         let end = lseek(descriptor, 0, SEEK_END)
-        guard end >= 0 else { throw FirmwareRefusal("cannot size \(path): \(Self.lastError())") }
+        guard end >= 0 else { throw FirmwareRefusal(.storage, "cannot size \(path): \(Self.lastError())") }
         return Int(end)
     }
 
@@ -35,7 +35,7 @@ public final class BlockFile {
                 pwrite(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
             }
             if written < 0, errno == EINTR { continue }
-            guard written > 0 else { throw FirmwareRefusal("cannot write \(path) at \(offset + done): \(Self.lastError())") }
+            guard written > 0 else { throw FirmwareRefusal(.storage, "cannot write \(path) at \(offset + done): \(Self.lastError())") }
             done += written
         }
     }
@@ -49,7 +49,7 @@ public final class BlockFile {
                 pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
             }
             if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { throw FirmwareRefusal("cannot read \(path) at \(offset + done): \(Self.lastError())") }
+            guard got >= 0 else { throw FirmwareRefusal(.storage, "cannot read \(path) at \(offset + done): \(Self.lastError())") }
             if got == 0 { break }
             done += got
         }
@@ -57,7 +57,7 @@ public final class BlockFile {
     }
 
     public func sync() throws(FirmwareRefusal) {
-        guard fsync(descriptor) == 0 else { throw FirmwareRefusal("cannot sync \(path): \(Self.lastError())") }
+        guard fsync(descriptor) == 0 else { throw FirmwareRefusal(.storage, "cannot sync \(path): \(Self.lastError())") }
     }
 
     /// Drops this file's cached pages (after a sync), so the next reads come from storage.

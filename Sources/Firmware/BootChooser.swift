@@ -90,7 +90,7 @@ public struct BootChooser: Sendable {
         do {
             return BootState(try environment.variables())
         } catch {
-            throw FirmwareRefusal(error.description)
+            throw FirmwareRefusal(.bootEnvironment, error.description)
         }
     }
 
@@ -115,7 +115,7 @@ public struct BootChooser: Sendable {
     public func arm(_ slot: FirmwareSlot, version: String, securityVersion: Int, from running: FirmwareSlot) throws(FirmwareRefusal) {
         let now = try state()
         guard now.bootSlot == running, now.state(of: slot) == .bad else {
-            throw FirmwareRefusal(
+            throw FirmwareRefusal(.bootEnvironment, 
                 "the boot environment changed during the install (boot_slot \(now.variables[BootVariables.bootSlot] ?? "?"), slot \(slot) \(now.variables[BootVariables.state(slot)] ?? "?")); not switching")
         }
         try store([
@@ -165,7 +165,7 @@ public struct BootChooser: Sendable {
         do {
             try environment.store(changes)
         } catch {
-            throw FirmwareRefusal(error.description)
+            throw FirmwareRefusal(.bootEnvironment, error.description)
         }
     }
 }

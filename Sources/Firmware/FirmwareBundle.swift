@@ -42,11 +42,11 @@ public enum FirmwareBundle {
             minimumAgentVersion: minimumAgentVersion,
             images: [.init(name: "rootfs", size: size, sha256: Hex.encode(whole.finalize()), blocks: blocks)])
         let signed = header(manifest: manifest.serialized, key: key.publicKey)
-        guard let signature = try? key.signature(for: signed) else { throw FirmwareRefusal("signing failed") }
+        guard let signature = try? key.signature(for: signed) else { throw FirmwareRefusal(.signature, "signing failed") }
 
         let temporary = outputPath + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FirmwareRefusal("cannot create \(temporary): \(BlockFile.lastError())") }
+        guard fd >= 0 else { throw FirmwareRefusal(.storage, "cannot create \(temporary): \(BlockFile.lastError())") }
         close(fd)
         let output = try BlockFile(path: temporary, writable: true)
         try output.write(ArraySlice(signed + Array(signature)), at: 0)
@@ -59,7 +59,7 @@ public enum FirmwareBundle {
         }
         try output.sync()
         output.close()
-        guard rename(temporary, outputPath) == 0 else { throw FirmwareRefusal("cannot write \(outputPath): \(BlockFile.lastError())") }
+        guard rename(temporary, outputPath) == 0 else { throw FirmwareRefusal(.storage, "cannot write \(outputPath): \(BlockFile.lastError())") }
         return manifest
     }
 

@@ -35,6 +35,8 @@ public final class FirmwareInstaller {
     public private(set) var phase = InstallPhase.receiving
     public private(set) var manifest: FirmwareManifest?
     public private(set) var keyID: String?
+    /// Why the install was refused, once it was: every later call is refused the same way.
+    public private(set) var failure: FirmwareRefusal?
     private var stream: FirmwareStream
     private var device: BlockFile?
     private var block: [UInt8] = []
@@ -73,11 +75,11 @@ public final class FirmwareInstaller {
         try guarded { () throws(FirmwareRefusal) in
             try stream.finish()
             guard let manifest, let device, case .writing(let slot, _, let total) = phase else {
-                throw FirmwareRefusal("the install did not start")
+                throw FirmwareRefusal(.malformed, "the install did not start")
             }
             if !block.isEmpty { try writeBlock() }
             guard Hex.encode(whole.finalize()) == manifest.rootfs?.sha256 else {
-                throw FirmwareRefusal("the image's SHA-256 does not match the manifest")
+                throw FirmwareRefusal(.tampered, "the image's SHA-256 does not match the manifest")
             }
             try device.sync()
             // Read back from the storage, not from the pages just written.
@@ -93,10 +95,11 @@ public final class FirmwareInstaller {
     }
 
     private func guarded(_ body: () throws(FirmwareRefusal) -> Void) throws(FirmwareRefusal) {
-        if case .failed(let reason) = phase { throw FirmwareRefusal(reason) }
+        if let failure { throw failure }
         do {
             try body()
         } catch {
+            failure = error
             phase = .failed(reason: error.description)
             device?.close()
             device = nil
@@ -123,11 +126,11 @@ public final class FirmwareInstaller {
 
     private func writeBlock() throws(FirmwareRefusal) {
         guard let manifest, let image = manifest.rootfs, let device, case .writing(let slot, _, let total) = phase else {
-            throw FirmwareRefusal("payload before the manifest")
+            throw FirmwareRefusal(.malformed, "payload before the manifest")
         }
-        guard blockIndex < image.blocks.count else { throw FirmwareRefusal("the payload is longer than the image") }
+        guard blockIndex < image.blocks.count else { throw FirmwareRefusal(.tampered, "the payload is longer than the image") }
         guard Hex.encode(SHA256.hash(data: block)) == image.blocks[blockIndex] else {
-            throw FirmwareRefusal("block \(blockIndex) of the image does not match the signed manifest (tampered or corrupted); nothing of it was written")
+            throw FirmwareRefusal(.tampered, "block \(blockIndex) of the image does not match the signed manifest (tampered or corrupted); nothing of it was written")
         }
         whole.update(data: block)
         try device.write(block[...], at: written)
@@ -147,7 +150,7 @@ public final class FirmwareInstaller {
             offset += chunk.count
         }
         guard offset == total, Hex.encode(hash.finalize()) == manifest.rootfs?.sha256 else {
-            throw FirmwareRefusal("reading slot back gave different bytes than were written (failing storage?)")
+            throw FirmwareRefusal(.storage, "reading slot back gave different bytes than were written (failing storage?)")
         }
     }
 

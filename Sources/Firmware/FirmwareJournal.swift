@@ -67,7 +67,7 @@ public struct FirmwareJournal: Hashable, Sendable {
             }
             return journal
         } catch {
-            throw FirmwareRefusal("firmware journal \(path) is unreadable: \(error)")
+            throw FirmwareRefusal(.storage, "firmware journal \(path) is unreadable: \(error)")
         }
     }
 
@@ -86,7 +86,7 @@ public struct FirmwareJournal: Hashable, Sendable {
         do {
             try FileSystem.writeAtomically(Array(JSONValue.object(members).serialized.utf8), to: path)
         } catch {
-            throw FirmwareRefusal("cannot write the firmware journal: \(error)")
+            throw FirmwareRefusal(.storage, "cannot write the firmware journal: \(error)")
         }
     }
 

@@ -51,7 +51,7 @@ public struct FirmwareLayout: Sendable {
                 guard !FileSystem.exists(path) else { continue }
                 let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
                 guard fd >= 0, ftruncate(fd, off_t(slotSize ?? 0)) == 0 else {
-                    throw FirmwareRefusal("cannot create slot file \(path): \(BlockFile.lastError())")
+                    throw FirmwareRefusal(.storage, "cannot create slot file \(path): \(BlockFile.lastError())")
                 }
                 close(fd)
             }
@@ -68,7 +68,7 @@ public struct FirmwareLayout: Sendable {
                 config = try EnvironmentImage.createFileBacked(
                     in: dataDirectory, size: environmentSize, initial: BootVariables.factory(version: factoryVersion))
             } catch {
-                throw FirmwareRefusal("\(error)")
+                throw FirmwareRefusal(.bootEnvironment, "\(error)")
             }
         }
         var layout = FirmwareLayout(slots: slots, slotSize: slotSize, environmentConfig: config)

@@ -62,7 +62,7 @@ public struct FirmwareManifest: Hashable, Sendable {
         do {
             return try read(bytes)
         } catch {
-            throw FirmwareRefusal("bad firmware manifest: \(error.path.isEmpty ? "" : error.path + ": ")\(error.message)")
+            throw FirmwareRefusal(.malformed, "bad firmware manifest: \(error.path.isEmpty ? "" : error.path + ": ")\(error.message)")
         }
     }
 

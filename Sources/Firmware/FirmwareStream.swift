@@ -57,7 +57,7 @@ public struct FirmwareStream {
                 }
             case .payload(let expected, let done):
                 guard done + rest.count <= expected else {
-                    throw FirmwareRefusal("the bundle has \(done + rest.count - expected) bytes after its images")
+                    throw FirmwareRefusal(.malformed, "the bundle has \(done + rest.count - expected) bytes after its images")
                 }
                 output.payload = rest
                 phase = .payload(expected: expected, received: done + rest.count)
@@ -71,29 +71,29 @@ public struct FirmwareStream {
     public func finish() throws(FirmwareRefusal) {
         switch phase {
         case .header, .manifest:
-            throw FirmwareRefusal(received == 0
+            throw FirmwareRefusal(.malformed, received == 0
                 ? "empty bundle (nothing on standard input?)"
                 : "truncated bundle: it ends after \(received) bytes, inside its header or manifest")
         case .payload(let expected, let done):
             guard done == expected else {
-                throw FirmwareRefusal("truncated bundle: \(done) of \(expected) payload bytes")
+                throw FirmwareRefusal(.malformed, "truncated bundle: \(done) of \(expected) payload bytes")
             }
         }
     }
 
     private static func manifestLength(_ header: [UInt8]) throws(FirmwareRefusal) -> Int {
-        guard Array(header[0..<8]) == ModuleBundle.magic else { throw FirmwareRefusal("not a Midflight bundle (bad magic)") }
+        guard Array(header[0..<8]) == ModuleBundle.magic else { throw FirmwareRefusal(.malformed, "not a Midflight bundle (bad magic)") }
         guard header[8] == ModuleBundle.format else {
-            throw FirmwareRefusal("bundle format \(header[8]) is not supported (this agent reads format \(ModuleBundle.format))")
+            throw FirmwareRefusal(.malformed, "bundle format \(header[8]) is not supported (this agent reads format \(ModuleBundle.format))")
         }
         guard header[9] == FirmwareBundle.firmwareKind else {
-            throw FirmwareRefusal(header[9] == ModuleBundle.moduleKind
+            throw FirmwareRefusal(.malformed, header[9] == ModuleBundle.moduleKind
                 ? "this is a module bundle; push it with `midflight push` (the module-push subsystem)"
                 : "not a firmware bundle (kind \(header[9]))")
         }
         let raw = ModuleBundle.readUInt32(header, 18)
         guard raw <= UInt32(FirmwareBundle.maximumManifest) else {
-            throw FirmwareRefusal("manifest of \(raw) bytes is larger than the \(FirmwareBundle.maximumManifest)-byte limit")
+            throw FirmwareRefusal(.malformed, "manifest of \(raw) bytes is larger than the \(FirmwareBundle.maximumManifest)-byte limit")
         }
         return Int(raw)
     }
@@ -101,12 +101,12 @@ public struct FirmwareStream {
     private func verify(_ bytes: [UInt8], manifestLength: Int) throws(FirmwareRefusal) -> Verified {
         let keyID = Hex.encode(bytes[10..<18])
         guard let key = trusted.key(id: keyID) else {
-            throw FirmwareRefusal(
+            throw FirmwareRefusal(.signature, 
                 "signed by unknown key \(keyID); trusted keys: \(trusted.ids.isEmpty ? "none" : trusted.ids.joined(separator: ", "))")
         }
         let signedEnd = FirmwareBundle.headerSize + manifestLength
         guard key.isValidSignature(Array(bytes[signedEnd...]), for: Array(bytes[..<signedEnd])) else {
-            throw FirmwareRefusal("bad signature: the manifest was changed after signing, or not signed by key \(keyID)")
+            throw FirmwareRefusal(.signature, "bad signature: the manifest was changed after signing, or not signed by key \(keyID)")
         }
         let manifest = try FirmwareManifest.parse(Array(bytes[FirmwareBundle.headerSize..<signedEnd]))
         return Verified(manifest: manifest, keyID: keyID)

@@ -17,7 +17,7 @@ public enum TarArchive {
         do {
             try FileSystem.writeAtomically(archive, to: output)
         } catch {
-            throw FirmwareRefusal("cannot write \(error)")
+            throw FirmwareRefusal(.malformed, "cannot write \(error)")
         }
     }
 
@@ -33,7 +33,7 @@ public enum TarArchive {
                 do {
                     bytes = try FileSystem.read(path, limit: 256 << 20)
                 } catch {
-                    throw FirmwareRefusal("cannot read \(error)")
+                    throw FirmwareRefusal(.malformed, "cannot read \(error)")
                 }
                 archive += try header(name: entry, size: bytes.count, type: UInt8(ascii: "0"), mode: 0o644)
                 archive += bytes
@@ -45,7 +45,7 @@ public enum TarArchive {
     private static func header(name: String, size: Int, type: UInt8, mode: Int) throws(FirmwareRefusal) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: blockSize)
         let nameBytes = Array(name.utf8)
-        guard nameBytes.count <= 100 else { throw FirmwareRefusal("\(name): names longer than 100 bytes are not supported") }
+        guard nameBytes.count <= 100 else { throw FirmwareRefusal(.malformed, "\(name): names longer than 100 bytes are not supported") }
         func put(_ text: String, at offset: Int) {
             for (index, byte) in text.utf8.enumerated() { block[offset + index] = byte }
         }
@@ -77,24 +77,24 @@ public enum TarArchive {
         var written: [String] = []
         while true {
             let block = try file.read(blockSize, at: offset)
-            guard block.count == blockSize else { throw FirmwareRefusal("\(file.path): the archive ends inside a header") }
+            guard block.count == blockSize else { throw FirmwareRefusal(.malformed, "\(file.path): the archive ends inside a header") }
             if block.allSatisfy({ $0 == 0 }) { return written }
-            guard Array(block[257..<262]) == Array("ustar".utf8) else { throw FirmwareRefusal("\(file.path): not a ustar archive") }
+            guard Array(block[257..<262]) == Array("ustar".utf8) else { throw FirmwareRefusal(.malformed, "\(file.path): not a ustar archive") }
             let stored = octal(block[148..<156])
             var sumBlock = block
             for index in 148..<156 { sumBlock[index] = 0x20 }
-            guard sumBlock.reduce(0, { $0 + Int($1) }) == stored else { throw FirmwareRefusal("\(file.path): header checksum mismatch at \(offset)") }
+            guard sumBlock.reduce(0, { $0 + Int($1) }) == stored else { throw FirmwareRefusal(.malformed, "\(file.path): header checksum mismatch at \(offset)") }
             let name = text(block[0..<100])
             let prefix = text(block[345..<500])
             let path = prefix.isEmpty ? name : prefix + "/" + name
             let size = octal(block[124..<136])
             let components = path.split(separator: "/").filter { $0 != "." }
             guard !path.hasPrefix("/"), !components.contains("..") else {
-                throw FirmwareRefusal("\(file.path): refusing the path \(path) (absolute or climbing out)")
+                throw FirmwareRefusal(.malformed, "\(file.path): refusing the path \(path) (absolute or climbing out)")
             }
             // Checked against the file before anything is allocated for it.
             guard size <= (try file.size()) - offset - blockSize else {
-                throw FirmwareRefusal("\(file.path): \(path) claims \(size) bytes, more than the archive holds")
+                throw FirmwareRefusal(.malformed, "\(file.path): \(path) claims \(size) bytes, more than the archive holds")
             }
             offset += blockSize
             let target = destination + "/" + components.joined(separator: "/")
@@ -104,11 +104,11 @@ public enum TarArchive {
             case UInt8(ascii: "0"), 0:
                 try makeFolders(FileSystem.parent(target))
                 let bytes = try file.read(size, at: offset)
-                guard bytes.count == size else { throw FirmwareRefusal("\(file.path): \(path) is cut short") }
+                guard bytes.count == size else { throw FirmwareRefusal(.malformed, "\(file.path): \(path) is cut short") }
                 do {
                     try FileSystem.writeAtomically(bytes, to: target)
                 } catch {
-                    throw FirmwareRefusal("cannot write \(error)")
+                    throw FirmwareRefusal(.malformed, "cannot write \(error)")
                 }
                 written.append(components.joined(separator: "/"))
             default:
@@ -131,7 +131,7 @@ public enum TarArchive {
         for component in path.split(separator: "/") {
             current += "/" + component
             if mkdir(current, 0o755) != 0, errno != EEXIST {
-                throw FirmwareRefusal("cannot create \(current): \(BlockFile.lastError())")
+                throw FirmwareRefusal(.malformed, "cannot create \(current): \(BlockFile.lastError())")
             }
         }
     }

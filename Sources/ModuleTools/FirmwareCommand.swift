@@ -35,13 +35,13 @@ public struct FirmwareCommand: ParsableCommand {
             let destination = output ?? "firmware-\(version).fw"
             do {
                 guard let keyData = FileManager.default.contents(atPath: key) else {
-                    throw FirmwareRefusal("\(key): cannot read the signing key (create one with `midflight keys generate`)")
+                    throw FirmwareRefusal(.signature, "\(key): cannot read the signing key (create one with `midflight keys generate`)")
                 }
                 let privateKey: Curve25519.Signing.PrivateKey
                 do {
                     privateKey = try SigningKeys.parsePrivate(String(decoding: keyData, as: UTF8.self), file: key)
                 } catch {
-                    throw FirmwareRefusal(error.description)
+                    throw FirmwareRefusal(.signature, error.description)
                 }
                 var image = rootfs
                 var isFolder: ObjCBool = false

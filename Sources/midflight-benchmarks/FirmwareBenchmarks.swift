@@ -95,7 +95,7 @@ enum FirmwareBenchmarks {
         let start = Benchmarks.now()
         let (status, rss) = try spawn([daemon, "install", "--simulate", "--board", board, "--data-dir", data, "--trusted-keys", trusted, bundle])
         let seconds = Double(Benchmarks.now() - start) / 1e9
-        guard status == 0 else { throw FirmwareRefusal("midflightd install failed (status \(status))") }
+        guard status == 0 else { throw FirmwareRefusal(.storage, "midflightd install failed (status \(status))") }
         return (seconds, rss)
     }
 
@@ -112,7 +112,7 @@ enum FirmwareBenchmarks {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         defer { posix_spawn_file_actions_destroy(&actions) }
         guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ) == 0 else {
-            throw FirmwareRefusal("cannot run \(arguments[0])")
+            throw FirmwareRefusal(.storage, "cannot run \(arguments[0])")
         }
         var status: Int32 = 0
         var peak = 0

@@ -288,7 +288,7 @@ extension AgentCommand {
             } else if !simulated {
                 // Guessing from boot_slot could name the other slot (after fw revert, say) and
                 // have an install overwrite the running root filesystem.
-                throw FirmwareRefusal(
+                throw FirmwareRefusal(.configuration, 
                     "the kernel command line has no midflight.slot=a|b, so the running slot is unknown; "
                         + "the boot script must pass it (see board/raspberrypi4/README.md). Firmware updates are off")
             } else {

@@ -34,14 +34,14 @@ struct SimulatedBoot {
             notes = layout.notes + (try layout.environment.repair())
             variables = try layout.environment.variables()
         } catch {
-            throw FirmwareRefusal(error.description)
+            throw FirmwareRefusal(.bootEnvironment, error.description)
         }
         let boot = BootloaderModel.boot(variables)
         if !boot.changes.isEmpty {
             do {
                 try layout.environment.store(boot.changes.sorted { $0.key < $1.key }.map { ($0.key, Optional($0.value)) })
             } catch {
-                throw FirmwareRefusal(error.description)
+                throw FirmwareRefusal(.bootEnvironment, error.description)
             }
         }
         // What the kernel command line says on a real board: the slot booted.
@@ -88,7 +88,7 @@ struct SimulatedBoot {
             try TarArchive.extract(from: device, to: staging)
             FileSystem.removeTree(root)
             guard rename(staging, root) == 0 else {
-                throw FirmwareRefusal("cannot rename \(staging) to \(root): \(String(cString: strerror(errno)))")
+                throw FirmwareRefusal(.storage, "cannot rename \(staging) to \(root): \(String(cString: strerror(errno)))")
             }
             try? FileSystem.writeAtomically(image, to: marker)
         } catch {

@@ -50,8 +50,8 @@ import Testing
     /// Runs an install expected to fail and checks the invariants: slot A bit-identical,
     /// still the boot slot, not on trial, and fw_printenv agreeing.
     func expectRefusal(
-        _ fixture: FirmwareFixture, _ bytes: [UInt8], installer: FirmwareInstaller? = nil, containing text: String,
-        targetUntouched: Bool = true
+        _ fixture: FirmwareFixture, _ bytes: [UInt8], installer: FirmwareInstaller? = nil, _ kind: FirmwareRefusal.Kind,
+        containing text: String, targetUntouched: Bool = true
     ) throws {
         let slotA = try fixture.slotBytes(.a)
         let slotB = try fixture.slotBytes(.b)
@@ -63,6 +63,7 @@ import Testing
             return
         }
         #expect(reason.contains(text), "\(reason)")
+        #expect(installer.failure?.kind == kind, "\(reason)")
         #expect(try fixture.slotBytes(.a) == slotA)
         let variables = try fixture.variables()
         #expect(variables["boot_slot"] == "a")
@@ -81,7 +82,7 @@ import Testing
         let fixture = try FirmwareFixture()
         var bytes = try fixture.bundle(FirmwareFixture.pattern(count: 3 << 20, seed: 4))
         bytes[bytes.count - (3 << 20) + 100] ^= 0x01  // first block
-        try expectRefusal(fixture, bytes, containing: "block 0 of the image does not match", targetUntouched: false)
+        try expectRefusal(fixture, bytes, .tampered, containing: "block 0 of the image does not match", targetUntouched: false)
         #expect(try fixture.slotBytes(.b).allSatisfy { $0 == 0 }, "no byte of a bad block reaches the slot")
     }
 
@@ -89,7 +90,7 @@ import Testing
         let fixture = try FirmwareFixture()
         var bytes = try fixture.bundle(FirmwareFixture.pattern(count: 3 << 20, seed: 5))
         bytes[bytes.count - 10] ^= 0x80
-        try expectRefusal(fixture, bytes, containing: "block 2", targetUntouched: false)
+        try expectRefusal(fixture, bytes, .tampered, containing: "block 2", targetUntouched: false)
     }
 
     @Test func aTamperedManifestIsRefused() throws {
@@ -99,13 +100,13 @@ import Testing
         let text = String(decoding: bytes[manifestStart..<(manifestStart + 200)], as: UTF8.self)
         let offset = try #require(text.range(of: "1.1.0")).lowerBound.utf16Offset(in: text)
         bytes[manifestStart + offset] = UInt8(ascii: "9")
-        try expectRefusal(fixture, bytes, containing: "bad signature")
+        try expectRefusal(fixture, bytes, .signature, containing: "bad signature")
     }
 
     @Test func aBundleSignedByAnUnknownKeyIsRefused() throws {
         let fixture = try FirmwareFixture()
         let bytes = try fixture.bundle(FirmwareFixture.pattern(count: 1000, seed: 7), key: Curve25519.Signing.PrivateKey())
-        try expectRefusal(fixture, bytes, containing: "signed by unknown key")
+        try expectRefusal(fixture, bytes, .signature, containing: "signed by unknown key")
     }
 
     @Test func aSignatureByTheWrongTrustedKeyIsRefused() throws {
@@ -115,54 +116,54 @@ import Testing
         // Claim the trusted key's id: the signature cannot match it.
         let trustedID = Array(SHA256.hash(data: Array(fixture.key.publicKey.rawRepresentation)).prefix(8))
         bytes.replaceSubrange(10..<18, with: trustedID)
-        try expectRefusal(fixture, bytes, containing: "bad signature")
+        try expectRefusal(fixture, bytes, .signature, containing: "bad signature")
     }
 
     @Test func firmwareForAnotherBoardIsRefused() throws {
         let fixture = try FirmwareFixture()
         let bytes = try fixture.bundle(FirmwareFixture.pattern(count: 1000, seed: 9), boards: ["raspberrypi4"])
-        try expectRefusal(fixture, bytes, containing: "not for this board (sim)")
+        try expectRefusal(fixture, bytes, .incompatible, containing: "not for this board (sim)")
     }
 
     @Test func aLowerSecurityVersionIsRefused() throws {
         let fixture = try FirmwareFixture()
         try fixture.layout.environment.store([("security_version", "5")])
         let bytes = try fixture.bundle(FirmwareFixture.pattern(count: 1000, seed: 10), securityVersion: 4)
-        try expectRefusal(fixture, bytes, containing: "security version 4 is lower than this board's 5")
+        try expectRefusal(fixture, bytes, .antiRollback, containing: "security version 4 is lower than this board's 5")
     }
 
     @Test func anImageLargerThanTheSlotIsRefused() throws {
         let fixture = try FirmwareFixture(slotSize: 1 << 20)
         let bytes = try fixture.bundle(FirmwareFixture.pattern(count: (1 << 20) + 1, seed: 11))
-        try expectRefusal(fixture, bytes, containing: "does not fit slot B")
+        try expectRefusal(fixture, bytes, .incompatible, containing: "does not fit slot B")
     }
 
     @Test func aTruncatedStreamIsRefused() throws {
         let fixture = try FirmwareFixture()
         let bytes = try fixture.bundle(FirmwareFixture.pattern(count: 2 << 20, seed: 12))
-        try expectRefusal(fixture, Array(bytes.prefix(300)), containing: "truncated bundle")
-        try expectRefusal(fixture, Array(bytes.dropLast(1)), containing: "truncated bundle", targetUntouched: false)
-        try expectRefusal(fixture, [], containing: "empty bundle")
+        try expectRefusal(fixture, Array(bytes.prefix(300)), .malformed, containing: "truncated bundle")
+        try expectRefusal(fixture, Array(bytes.dropLast(1)), .malformed, containing: "truncated bundle", targetUntouched: false)
+        try expectRefusal(fixture, [], .malformed, containing: "empty bundle")
     }
 
     @Test func bytesAfterTheImagesAreRefused() throws {
         let fixture = try FirmwareFixture()
         let bytes = try fixture.bundle(FirmwareFixture.pattern(count: 1000, seed: 13))
-        try expectRefusal(fixture, bytes + [0], containing: "bytes after its images", targetUntouched: false)
+        try expectRefusal(fixture, bytes + [0], .malformed, containing: "bytes after its images", targetUntouched: false)
     }
 
     @Test func aModuleBundleOrGarbageIsNotFirmware() throws {
         let fixture = try FirmwareFixture()
         var bytes = try fixture.bundle(FirmwareFixture.pattern(count: 1000, seed: 14))
         bytes[9] = 1
-        try expectRefusal(fixture, bytes, containing: "this is a module bundle")
-        try expectRefusal(fixture, Array("#!/bin/sh\necho hello, this is not a bundle\n".utf8), containing: "bad magic")
+        try expectRefusal(fixture, bytes, .malformed, containing: "this is a module bundle")
+        try expectRefusal(fixture, Array("#!/bin/sh\necho hello, this is not a bundle\n".utf8), .malformed, containing: "bad magic")
     }
 
     @Test func aBundleNeedingANewerAgentIsRefused() throws {
         let fixture = try FirmwareFixture()
         let bytes = try fixture.bundle(FirmwareFixture.pattern(count: 1000, seed: 15), minimumAgent: "9.0.0")
-        try expectRefusal(fixture, bytes, containing: "needs agent 9.0.0")
+        try expectRefusal(fixture, bytes, .incompatible, containing: "needs agent 9.0.0")
     }
 
     @Test func installingFromASlotOnTrialIsRefused() throws {
