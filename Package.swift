@@ -80,17 +80,20 @@ let package = Package(
                 "Supervision", "Platform",
             ]
         ),
+        // Updates over the agent: signed module pushes (verify, swap, probation verdict) and
+        // the A/B firmware side (trial, health gate, validate, revert).
+        .target(name: "Updates", dependencies: ["Agent", "Bundles", "Firmware", "Manifests", "Platform"]),
         .target(
             name: "AgentCommands",
             dependencies: [
-                "Agent", "Boards", "Firmware", "HardwareCommands", "JSON", "Platform",
+                "Agent", "Boards", "Firmware", "HardwareCommands", "JSON", "Platform", "Updates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "RemoteAccess",
             dependencies: [
-                "Agent", "AgentCommands", "Boards", "Bundles", "Firmware", "HardwareCommands", "Platform",
+                "Agent", "AgentCommands", "Boards", "Bundles", "Firmware", "HardwareCommands", "Platform", "Updates",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSH", package: "swift-nio-ssh"), .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -123,7 +126,7 @@ let package = Package(
             name: "midflightd",
             dependencies: [
                 "Hardware", "Boards", "HardwareCommands", "SimulatedHardware", "LinuxHardware", "Agent",
-                "AgentCommands", "Platform", "Bundles", "CLinux", "Firmware", "RemoteAccess", "HardwareContract", "ModuleHost",
+                "AgentCommands", "Platform", "Bundles", "CLinux", "Firmware", "RemoteAccess", "HardwareContract", "ModuleHost", "Updates",
                 "ModuleRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -133,7 +136,7 @@ let package = Package(
             name: "midflight-benchmarks",
             dependencies: [
                 "Hardware", "ModuleHost", "ModuleRuntime", "ModuleTools", "SimulatedHardware", "Boards", "Bundles", "Firmware", "Agent",
-                "Platform", .product(name: "Crypto", package: "swift-crypto"),
+                "Platform", "Updates", .product(name: "Crypto", package: "swift-crypto"),
             ],
             // Module sources the benchmark builds to wasm, and the Erlang/OTP side it runs beside ours.
             exclude: ["SwapModules", "OTP"]
@@ -183,7 +186,7 @@ let package = Package(
             name: "AgentTests",
             dependencies: [
                 "Agent", "Supervision", "ModuleTools", "ModuleRuntime", "Manifests", "ModuleABI", "Bundles", "Firmware",
-                "Hardware", "SimulatedHardware", "Boards",
+                "Hardware", "SimulatedHardware", "Boards", "Updates",
                 // Not imported: built for the end-to-end tests, which run them.
                 "midflightd",
                 "midflight",
@@ -192,9 +195,13 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(
+            name: "UpdatesTests",
+            dependencies: ["Updates", "Agent", "Bundles", "Firmware", "SimulatedHardware", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
             name: "RemoteAccessTests",
             dependencies: [
-                "RemoteAccess", "Agent", "SimulatedHardware", .product(name: "NIOCore", package: "swift-nio"),
+                "RemoteAccess", "Agent", "Bundles", "SimulatedHardware", "Updates", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSH", package: "swift-nio-ssh"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -1,4 +1,5 @@
 import Boards
+import Firmware
 import JSON
 import ModuleHost
 import Platform
@@ -29,7 +30,7 @@ public struct AgentConfig: Sendable {
     public let services: [String: Service]
     public let supervisor: SupervisorSpec
     /// The firmware health gate (defaults when the config has no `firmware` section).
-    public let firmware: FirmwareManager.Settings
+    public let firmware: TrialSettings
     /// The pause before the second and later restarts of a burst, doubling each time
     /// (the root supervisor's `backoffMilliseconds`, default 100); 0 restarts at once, as OTP does.
     public let restartBackoffMilliseconds: Int
@@ -101,7 +102,7 @@ public struct AgentConfig: Sendable {
                 }
             }
         }
-        var firmware = FirmwareManager.Settings()
+        var firmware = TrialSettings()
         if let field = try reader.optional("firmware") {
             try field.onlyMembers(["healthWindowSeconds", "validationDeadlineSeconds", "autoValidate"])
             firmware.healthWindowSeconds = try field.optional("healthWindowSeconds")?.number() ?? firmware.healthWindowSeconds

@@ -1,4 +1,3 @@
-import Bundles
 import Hardware
 import ModuleRuntime
 import Synchronization
@@ -16,9 +15,6 @@ public final class AgentHandle: Sendable {
     public let store: DataStore
     public let log: LogBook
     let engine: ModuleEngine
-    /// Keys whose signed bundles may be pushed (replaced on SIGHUP).
-    public var trustedKeys: TrustStore { trusted.withLock { $0 } }
-    private let trusted: Mutex<TrustStore>
     /// What was wrong with the stored state at start (and what was done instead), for
     /// `services` and the login banner.
     public let dataProblems = Mutex<[String]>([])
@@ -44,9 +40,8 @@ public final class AgentHandle: Sendable {
 
     public init(
         config: AgentConfig, backend: any HardwareBackend, time: any SystemTime, store: DataStore, log: LogBook,
-        trustedKeys: TrustStore = TrustStore(keys: []), engine: ModuleEngine = ModuleEngine()
+        engine: ModuleEngine = ModuleEngine()
     ) {
-        trusted = Mutex(trustedKeys)
         self.config = config
         self.backend = backend
         self.time = time
@@ -57,12 +52,8 @@ public final class AgentHandle: Sendable {
 
     var now: UInt64 { UInt64(max(0, time.monotonicNanoseconds)) }
 
-    /// Trusts `keys` from now on (a SIGHUP re-read the trusted-keys folder).
-    public func replaceTrustedKeys(_ keys: TrustStore) {
-        trusted.withLock { $0 = keys }
-    }
-
-    func note(_ level: LogLevel, _ message: String, service: String? = nil) {
+    /// Adds a line to the log, stamped with the agent's clock.
+    public func note(_ level: LogLevel, _ message: String, service: String? = nil) {
         log.add(level, message, service: service, at: now)
     }
 

@@ -1,5 +1,4 @@
 import Boards
-import Bundles
 import Manifests
 import ModuleHost
 import ModuleRuntime
@@ -220,45 +219,9 @@ extension AgentHandle {
         return try swap(to: bytes, source: source, allowDowngrade: allowDowngrade)
     }
 
-    /// `module-push`: a signed bundle, verified (signature against the trusted keys first),
-    /// then swapped in like `module load` (off the loop thread too).
-    public func push(bundle: [UInt8], allowDowngrade: Bool) throws(PushRefusal) -> SwapReport {
-        let contents: ModuleBundle.Contents
-        do {
-            contents = try ModuleBundle.verify(bundle, trusted: trustedKeys)
-        } catch {
-            note(.warning, "refused a pushed bundle: \(error)")
-            throw .bundle(error)
-        }
-        if allowDowngrade { note(.warning, "downgrade allowed for \(contents.manifest.name) \(contents.manifest.version) (key \(contents.keyID))") }
-        do {
-            // An explicit downgrade to a version that cannot read the newer state starts it fresh, as a rollback does.
-            return try swap(
-                to: contents.wasm, source: "bundle signed by \(contents.keyID)", allowDowngrade: allowDowngrade,
-                freshStateIfRefused: allowDowngrade)
-        } catch {
-            note(.warning, "refused a pushed bundle: \(error)")
-            throw .swap(error)
-        }
-    }
-
     /// `module rollback NAME`, off the loop thread like `load`.
     public func rollbackFromConsole(_ name: String) throws(SwapRefusal) -> SwapReport {
         try rollback(name)
-    }
-}
-
-/// Why a pushed bundle was not swapped in: the bundle itself (signature, trust, format),
-/// or the swap it asked for.
-public enum PushRefusal: Error, Sendable, CustomStringConvertible {
-    case bundle(ModuleBundle.Refusal)
-    case swap(SwapRefusal)
-
-    public var description: String {
-        switch self {
-        case .bundle(let refusal): return refusal.description
-        case .swap(let refusal): return refusal.description
-        }
     }
 }
 

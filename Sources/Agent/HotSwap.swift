@@ -227,7 +227,7 @@ extension AgentHandle {
     /// all migrated). The loop then has the store writer store the module and record it as
     /// active, and this thread waits for that. The old instances stay intact during
     /// probation; a crash in it reverts the record (queued behind it).
-    func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool = false) throws(SwapRefusal) -> SwapReport {
+    public func swap(to bytes: [UInt8], source: String, allowDowngrade: Bool, freshStateIfRefused: Bool = false) throws(SwapRefusal) -> SwapReport {
         // One swap at a time: the plan, the instances made for it and the switch belong together.
         try swapLock.withLock { () throws(SwapRefusal) -> SwapReport in
             try swapHoldingLock(to: bytes, source: source, allowDowngrade: allowDowngrade, freshStateIfRefused: freshStateIfRefused)

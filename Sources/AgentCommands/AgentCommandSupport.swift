@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import HardwareCommands
 import JSON
+import Updates
 
 /// The agent a console command runs against, with the parts beside it.
 func agent(_ context: CommandContext) throws -> RunningAgent {

@@ -3,6 +3,7 @@ import ArgumentParser
 import Firmware
 import HardwareCommands
 import JSON
+import Updates
 
 /// The firmware side of a board with A/B slots.
 func firmware(_ context: CommandContext) throws -> FirmwareManager {

@@ -4,6 +4,7 @@ import Boards
 import HardwareCommands
 import JSON
 import Platform
+import Updates
 
 /// `modules`: the modules in use.
 public struct ModulesCommand: ParsableCommand, ContextCommand {
@@ -76,10 +77,13 @@ public struct ModuleAgentCommand: ParsableCommand {
             } catch {
                 throw CommandFailure("\(error)", exitStatus: 1)
             }
-            let downgrade = allowDowngrade
-            try ModuleAgentCommand.finish(
-                try offLoop(context) { runtime throws(PushRefusal) in try runtime.push(bundle: bytes, allowDowngrade: downgrade) }, wait: !noWait,
-                in: context)
+            let report: SwapReport
+            do {
+                report = try agent(context).modulePush.push(bytes, allowDowngrade: allowDowngrade)
+            } catch let refusal as PushRefusal {
+                throw CommandFailure(refusal.description, exitStatus: 1)
+            }
+            try ModuleAgentCommand.finish(report, wait: !noWait, in: context)
         }
     }
 

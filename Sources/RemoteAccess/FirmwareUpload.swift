@@ -2,6 +2,7 @@ import Agent
 import Firmware
 import Platform
 import Synchronization
+import Updates
 
 /// One `fwup` stream, written into the inactive slot off the SSH event loop: the writes,
 /// the fsync and the read-back run in order on a worker of their own, so a slow slot never

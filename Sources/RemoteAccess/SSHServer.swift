@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSH
 import Platform
+import Updates
 
 /// The agent's SSH server (swift-nio-ssh): public-key logins against an authorized_keys
 /// file, sessions for the console, one-shot commands and `module-push`.

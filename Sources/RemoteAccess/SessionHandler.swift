@@ -8,8 +8,9 @@ import Firmware
 import HardwareCommands
 import NIOCore
 import NIOSSH
-import Synchronization
 import Platform
+import Synchronization
+import Updates
 
 /// One SSH session channel: an interactive console (with a pty: echo, line editing,
 /// Ctrl-C, Ctrl-D), a one-shot command (`ssh DEVICE 'services'`), or the `module-push`
@@ -140,7 +141,7 @@ final class SessionHandler: ChannelInboundHandler {
                     let outcome: (String, Int)
                     do {
                         // Swapped but not stored, or rolled back on probation, is not a success.
-                        let report = try agent.handle.push(bundle: bundle, allowDowngrade: allowDowngrade)
+                        let report = try agent.modulePush.push(bundle, allowDowngrade: allowDowngrade)
                         let result = report.outcome(wait ? agent.handle.awaitProbation(of: report) : nil)
                         outcome = (result.line, result.succeeded ? 0 : 1)
                     } catch {

@@ -8,8 +8,9 @@ import Crypto
 import Hardware
 import ModuleTools
 import SimulatedHardware
-import Synchronization
 import Platform
+import Synchronization
+import Updates
 
 /// The agent's figures that the BEAM is measured beside (issue: benchmarks against the
 /// anchors): hot-swap pause and full swap, 100 services swapped at once, crash → answering
@@ -19,6 +20,8 @@ struct AgentBenchmarks {
     let v1: [UInt8]
     let v2: [UInt8]
     let key = Curve25519.Signing.PrivateKey()
+    /// The one key the agents here trust: the benchmark's own.
+    var trust: TrustStore { TrustStore(keys: [key.publicKey]) }
 
     init(scratch: String, builder: ModuleBuilder) throws {
         self.scratch = scratch
@@ -58,8 +61,7 @@ struct AgentBenchmarks {
         FileSystem.removeTree(data)
         let runtime = AgentHandle(
             config: try config(services: count, file: scratch + "/agent-\(count).json", standby: standby), backend: board,
-            time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: data), log: LogBook(echo: { _ in }),
-            trustedKeys: TrustStore(keys: [key.publicKey]))
+            time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: data), log: LogBook(echo: { _ in }))
         runtime.start()
         try waitUntilRunning(runtime, count: count)
         return (runtime, board)
@@ -91,13 +93,14 @@ struct AgentBenchmarks {
         let (runtime, _) = try agent(services: 1, data: scratch + "/data-swap")
         defer { runtime.shutdown() }
         let bundles = [try ModuleBundle.create(wasm: v2, key: key), try ModuleBundle.create(wasm: v1, key: key)]
+        let push = ModulePush(handle: runtime, trustedKeys: trust)
         var pauses: [UInt64] = []
         var held: [UInt64] = []
         var full: [UInt64] = []
         for round in 0..<1100 {
             let bundle = bundles[round % 2]
             let start = Benchmarks.now()
-            let report = try runtime.push(bundle: bundle, allowDowngrade: true)
+            let report = try push.push(bundle, allowDowngrade: true)
             let elapsed = Benchmarks.now() - start
             guard report.stateMigrated else { throw BenchmarkFailure("state not migrated: \(report)") }
             if round >= 100 {
@@ -327,7 +330,8 @@ struct AgentBenchmarks {
         let (runtime, board) = try agent(services: 1, data: scratch + "/data-soak")
         defer { runtime.shutdown() }
         let bundles = [try ModuleBundle.create(wasm: v2, key: key), try ModuleBundle.create(wasm: v1, key: key)]
-        for round in 0..<200 { _ = try runtime.push(bundle: bundles[round % 2], allowDowngrade: true) }
+        let push = ModulePush(handle: runtime, trustedKeys: trust)
+        for round in 0..<200 { _ = try push.push(bundles[round % 2], allowDowngrade: true) }
         let rssBefore = Self.status(of: "self", field: "VmRSS:")
         let stop = Atomic(false)
         let driven = Atomic(0)
@@ -342,7 +346,7 @@ struct AgentBenchmarks {
         }
         let start = Benchmarks.now()
         for round in 0..<10_000 {
-            _ = try runtime.push(bundle: bundles[round % 2], allowDowngrade: true)
+            _ = try push.push(bundles[round % 2], allowDowngrade: true)
         }
         let seconds = Double(Benchmarks.now() - start) / 1e9
         stop.store(true, ordering: .releasing)

@@ -15,6 +15,7 @@ import LinuxHardware
 import SimulatedHardware
 import Synchronization
 import Platform
+import Updates
 
 /// Set by SIGINT: stops the running console command, never the agent.
 let interruptRequested = Atomic<Bool>(false)
@@ -139,7 +140,7 @@ struct AgentCommand: ParsableCommand {
         for note in simulatedBoot?.notes ?? [] { log.add(.error, note) }
         let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
         for problem in trust.problems { Terminal.writeError("midflightd: ignoring \(problem)") }
-        let agent = AgentHandle(config: agentConfig, backend: backend, time: time, store: store, log: log, trustedKeys: trust)
+        let agent = AgentHandle(config: agentConfig, backend: backend, time: time, store: store, log: log)
         var found: FirmwareManager?
         do {
             found = try Self.firmwareManager(
@@ -174,7 +175,8 @@ struct AgentCommand: ParsableCommand {
                 Self.rebootBoard()
             }
         }
-        let running = RunningAgent(handle: agent, firmware: firmware, watchdog: feeder, reboot: reboot)
+        let running = RunningAgent(
+            handle: agent, modulePush: ModulePush(handle: agent, trustedKeys: trust), firmware: firmware, watchdog: feeder, reboot: reboot)
         // Ctrl-C interrupts the current console command; it does not stop the agent.
         signal(SIGINT) { _ in interruptRequested.store(true, ordering: .relaxed) }
         if let firmware {
@@ -220,7 +222,9 @@ struct AgentCommand: ParsableCommand {
             while sigwait(&signals, &received) == 0, received == SIGHUP {
                 let trust = TrustStore(folder: trustFolder)
                 for problem in trust.problems { log.add(.warning, "ignoring \(problem)") }
-                agent.replaceTrustedKeys(trust)
+                // Both kinds of update from then on: module pushes and firmware installs.
+                running.modulePush.replaceTrustedKeys(trust)
+                firmware?.replaceTrustedKeys(trust)
                 log.add(.info, "trusted keys re-read: \(trust.ids.count) (\(trust.ids.joined(separator: ", ")))")
                 lifecycle.sshServer?.reloadAuthorizedKeys()
             }
@@ -266,7 +270,7 @@ extension AgentCommand {
     /// bootloader picked, or else the kernel command line's `midflight.slot=` (for the
     /// simulated board, the one its last boot wrote), or the environment's `boot_slot`.
     static func firmwareManager(
-        board: BoardDescription, boot: SimulatedBoot?, simulated: Bool, settings: FirmwareManager.Settings, store: DataStore,
+        board: BoardDescription, boot: SimulatedBoot?, simulated: Bool, settings: TrialSettings, store: DataStore,
         trust: TrustStore, log: LogBook, mendsEnvironment: Bool = true
     ) throws(FirmwareRefusal) -> FirmwareManager? {
         let layout: FirmwareLayout

@@ -1,6 +1,7 @@
 import Agent
 import RemoteAccess
 import Synchronization
+import Updates
 
 /// The one owner of what `midflightd` runs: the parts start in order (the agent, its
 /// watchdog feeder, the firmware health gate, the SSH server) and stop in reverse, once,

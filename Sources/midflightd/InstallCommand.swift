@@ -7,6 +7,7 @@ import Boards
 import Bundles
 import Firmware
 import HardwareCommands
+import Updates
 
 /// `midflightd install BUNDLE`: installs a firmware bundle into the inactive slot without
 /// the agent (as `rauc install` does), for a bundle on a USB stick or a recovery shell.
@@ -38,7 +39,7 @@ struct InstallCommand: ParsableCommand {
             let trust = TrustStore(folder: trustedKeys ?? "/etc/midflight/trusted-keys")
             let log = LogBook(echo: { Terminal.writeError($0) })
             guard let manager = try AgentCommand.firmwareManager(
-                board: description, boot: nil, simulated: simulate, settings: FirmwareManager.Settings(), store: store, trust: trust,
+                board: description, boot: nil, simulated: simulate, settings: TrialSettings(), store: store, trust: trust,
                 log: log, mendsEnvironment: false)
             else {
                 throw CommandFailure("board \(description.name) has no firmware slots")

@@ -5,6 +5,7 @@ import Agent
 import Boards
 import Firmware
 import Platform
+import Updates
 
 /// A power-on of the simulated board: the bootloader model picks a slot from the boot
 /// environment (and saves what it changes, as U-Boot's `saveenv` does), then the slot's

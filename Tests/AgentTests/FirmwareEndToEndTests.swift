@@ -143,6 +143,9 @@ import Testing
         #expect(
             session.waitFor("not healthy within 4.0 s (rtc is failing: RTC chip not answering)", in: \.stderr, after: offset) != nil,
             "\(session.stderr.suffix(2000))")
+        // The board came back on the old slot, and says why.
+        #expect(session.waitFor("bootloader: slot A (fell back", in: \.stderr, after: offset, timeout: 30) != nil)
+        #expect(session.waitFor("reverted from slot B (1.3.0) to slot A", in: \.stderr, after: offset, timeout: 30) != nil)
         let reverted = session.run("fw status", until: "last update")
         #expect(reverted.contains("slot A: 1.0.0, validated"), "\(reverted)")
         #expect(reverted.contains("slot B: 1.3.0, bad"), "\(reverted)")

@@ -279,6 +279,14 @@ import Testing
     @Test func sighupRereadsTheKeysWithoutStopping() throws {
         let (session, port) = try agent()
         defer { session.finish() }
+        // A bundle signed by a key the board does not trust yet is refused.
+        let signing = Curve25519.Signing.PrivateKey()
+        let bundle = folder + "/v2.mfb"
+        try Data(try ModuleBundle.create(wasm: Array(try Data(contentsOf: URL(fileURLWithPath: try FixtureModules.path("pulse-counter-v2")))), key: signing))
+            .write(to: URL(fileURLWithPath: bundle))
+        let untrusted = try run(try ssh(port, ["-s"]) + ["root@127.0.0.1", "module-push"], input: try Data(contentsOf: URL(fileURLWithPath: bundle)))
+        #expect(untrusted.status == 1 && untrusted.error.contains("signed by unknown key"), "\(untrusted.error)")
+        try SigningKeys.publicText(signing.publicKey, comment: "new").write(toFile: folder + "/trusted/new.pub", atomically: true, encoding: .utf8)
         let second = try key("second")
         #expect(try run(try ssh(port, identity: second) + ["root@127.0.0.1", "services"]).status == 255)
         // The operator adds a key and tells the agent, as for sshd.
@@ -288,6 +296,9 @@ import Testing
         #expect(session.waitFor("authorized keys re-read: 2 usable", in: \.stderr, timeout: 5) != nil, "\(session.stderr)")
         #expect(session.waitFor("trusted keys re-read", in: \.stderr, timeout: 5) != nil)
         #expect(try run(try ssh(port, identity: second) + ["root@127.0.0.1", "services"]).status == 0)
+        // The new trusted key signs pushes from now on.
+        let trusted = try run(try ssh(port, ["-s"]) + ["root@127.0.0.1", "module-push"], input: try Data(contentsOf: URL(fileURLWithPath: bundle)))
+        #expect(trusted.status == 0 && trusted.output.contains("pulse-counter 1.0.0 → 1.1.0"), "\(trusted.output) \(trusted.error)")
         #expect(session.process.isRunning)
         // And takes one away.
         try String(contentsOfFile: second + ".pub", encoding: .utf8).write(toFile: folder + "/authorized_keys", atomically: true, encoding: .utf8)

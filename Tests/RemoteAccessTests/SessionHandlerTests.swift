@@ -1,4 +1,5 @@
 import Agent
+import Bundles
 import Foundation
 import NIOCore
 import NIOEmbedded
@@ -6,6 +7,7 @@ import NIOSSH
 @testable import RemoteAccess
 import SimulatedHardware
 import Testing
+import Updates
 
 /// The SSH session handler in memory, the way swift-nio tests its handlers: requests and
 /// bytes go in through a testing channel, and what the session writes comes out of it.
@@ -21,7 +23,8 @@ import Testing
             time: SimulatedSystemTime(clock: board.clock, synchronized: true), store: try DataStore(root: folder + "/data"),
             log: LogBook(echo: { _ in }))
         handle.start()
-        return RunningAgent(handle: handle, firmware: nil, watchdog: nil, reboot: nil)
+        return RunningAgent(
+            handle: handle, modulePush: ModulePush(handle: handle, trustedKeys: TrustStore(keys: [])), firmware: nil, watchdog: nil, reboot: nil)
     }
 
     /// A session channel on `agent`, with its request made.

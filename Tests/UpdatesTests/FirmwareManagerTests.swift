@@ -3,6 +3,7 @@ import Bundles
 import Firmware
 import Foundation
 import Testing
+import Updates
 
 /// The agent's firmware side on a file-backed board: one install at a time across
 /// processes, reverts by hand, anti-rollback on revert, an unreadable journal.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Boards
+import Agent
 import Bundles
 import Firmware
 import Manifests
@@ -13,19 +13,6 @@ import Platform
 /// detection and report of a revert; installs (one at a time), `fw validate` and
 /// `fw revert`. The boot environment is the truth; the journal adds the why.
 public final class FirmwareManager: @unchecked Sendable {
-    /// The health gate's settings, from the agent config's `firmware` section.
-    public struct Settings: Hashable, Sendable {
-        public var healthWindowSeconds: Double
-        public var validationDeadlineSeconds: Double
-        public var autoValidate: Bool
-
-        public init(healthWindowSeconds: Double = 30, validationDeadlineSeconds: Double = 300, autoValidate: Bool = true) {
-            self.healthWindowSeconds = healthWindowSeconds
-            self.validationDeadlineSeconds = validationDeadlineSeconds
-            self.autoValidate = autoValidate
-        }
-    }
-
     /// What `fw status` shows.
     public struct Status: Hashable, Sendable {
         public enum Validation: String, Sendable {
@@ -53,7 +40,7 @@ public final class FirmwareManager: @unchecked Sendable {
     public let board: String
     public let layout: FirmwareLayout
     public let runningSlot: FirmwareSlot
-    public let settings: Settings
+    public let settings: TrialSettings
     let journalPath: String
     /// Keys whose firmware may be installed (replaced on SIGHUP).
     var trusted: TrustStore { trustedKeys.withLock { $0 } }
@@ -74,7 +61,7 @@ public final class FirmwareManager: @unchecked Sendable {
     /// `mendsEnvironment`), detects and records a revert, and clears an install the
     /// bootloader already fell back from.
     public init(
-        board: String, layout: FirmwareLayout, runningSlot: FirmwareSlot, settings: Settings, dataDirectory: String,
+        board: String, layout: FirmwareLayout, runningSlot: FirmwareSlot, settings: TrialSettings, dataDirectory: String,
         trusted: TrustStore, log: LogBook, clock: @escaping @Sendable () -> UInt64 = { monotonicNanoseconds() },
         mendsEnvironment: Bool = true
     ) throws(FirmwareRefusal) {
@@ -305,7 +292,7 @@ public final class FirmwareManager: @unchecked Sendable {
 
     /// On a trial boot, watches the permanent services from a thread of its own: healthy
     /// for the window validates (when automatic); the deadline reboots (`reboot`) to fall back.
-    public func watchTrial(of agent: AgentHandle, reboot: (@Sendable (String) -> Void)?) {
+    public func watchTrial(of agent: any HealthProbe, reboot: (@Sendable (String) -> Void)?) {
         guard (try? isOnTrial()) == true else { return }
         let now = monotonicNanoseconds()
         lock.withLock {
@@ -323,7 +310,7 @@ public final class FirmwareManager: @unchecked Sendable {
             var lastRestarts: Int?
             while lock.withLock({ watching }) {
                 // The agent stopping ends the watch: its loop answers no more.
-                guard let health = agent.performIfRunning({ $0.permanentServiceHealth() }) else { return }
+                guard let health = agent.permanentServiceHealth() else { return }
                 let crashed = lastRestarts.map { $0 != health.restarts } ?? false
                 lastRestarts = health.restarts
                 let healthy = health.allHealthy && !crashed

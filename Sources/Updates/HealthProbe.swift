@@ -1,0 +1,13 @@
+import Agent
+
+/// How the firmware side sees the services: one look at the permanent ones, or nil once
+/// the agent is stopping (its loop answers no more).
+public protocol HealthProbe: Sendable {
+    func permanentServiceHealth() -> ServiceHealth?
+}
+
+extension AgentHandle: HealthProbe {
+    public func permanentServiceHealth() -> ServiceHealth? {
+        performIfRunning { $0.permanentServiceHealth() }
+    }
+}
