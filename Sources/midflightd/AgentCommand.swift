@@ -188,25 +188,27 @@ struct AgentCommand: ParsableCommand {
             }
         }
         lifecycle.start(reboot: reboot)
+        // SSH starts now, or at a SIGHUP once its keys file has a usable key (as sshd's reload).
+        var startSSH: (@Sendable () -> Void)?
         if !noSSH {
             let home = FileSystem.environment("HOME") ?? "/root"
             let keys = authorizedKeys ?? (simulate ? home + "/.ssh/authorized_keys" : "/etc/midflight/authorized_keys")
             let port = sshPort ?? (simulate ? 2222 : 22)
             guard (0...65535).contains(port) else { throw fail("--ssh-port must be 0-65535") }
-            if FileSystem.exists(keys) {
+            let (host, data) = (sshAddress ?? (simulate ? "127.0.0.1" : "0.0.0.0"), store.root)
+            startSSH = {
+                guard FileSystem.exists(keys) else { return Terminal.writeError("midflightd: SSH not started: no \(keys)") }
                 do {
-                    let server = try SSHServer(
-                        agent: running, host: sshAddress ?? (simulate ? "127.0.0.1" : "0.0.0.0"), port: port,
-                        authorizedKeysFile: keys, dataDirectory: store.root)
-                    lifecycle.attach(server)
+                    let server = try SSHServer(agent: running, host: host, port: port, authorizedKeysFile: keys, dataDirectory: data)
+                    guard lifecycle.attach(server) else { return }
                     Terminal.writeError("midflightd: SSH on port \(server.port) for the keys in \(keys)")
                 } catch {
                     Terminal.writeError("midflightd: SSH not started: \(error)")
                 }
-            } else {
-                Terminal.writeError("midflightd: SSH not started: no \(keys)")
             }
+            startSSH?()
         }
+        let sshStarter = startSSH
         Terminal.writeError("midflightd: board \(boardDescription.name) (\(backend.kind)), \(agentConfig.services.count) services, data in \(store.root)")
 
         if noConsole, console {
@@ -226,7 +228,7 @@ struct AgentCommand: ParsableCommand {
                 running.modulePush.replaceTrustedKeys(trust)
                 firmware?.replaceTrustedKeys(trust)
                 log.add(.info, "trusted keys re-read: \(trust.ids.count) (\(trust.ids.joined(separator: ", ")))")
-                lifecycle.sshServer?.reloadAuthorizedKeys()
+                if let server = lifecycle.sshServer { server.reloadAuthorizedKeys() } else { sshStarter?() }
             }
             guard received == SIGTERM else { return }
             let stopped = lifecycle.stop(.signal) {

@@ -54,9 +54,17 @@ final class AgentLifecycle: Sendable {
         firmware?.watchTrial(of: handle, reboot: reboot)
     }
 
-    /// Keeps the SSH server (started last) to stop it first.
-    func attach(_ started: SSHServer) {
-        server.withLock { $0 = started }
+    /// Keeps the SSH server (started last, or later at a SIGHUP) to stop it first; false,
+    /// with the server stopped, when the agent is already stopping.
+    @discardableResult
+    func attach(_ started: SSHServer) -> Bool {
+        let kept = state.withLock { current in
+            guard current == .starting || current == .running else { return false }
+            server.withLock { $0 = started }
+            return true
+        }
+        if !kept { started.shutdown() }
+        return kept
     }
 
     var sshServer: SSHServer? { server.withLock { $0 } }

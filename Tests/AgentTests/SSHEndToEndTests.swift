@@ -276,6 +276,24 @@ import Testing
         #expect(session.waitFor("has no usable key", in: \.stderr, timeout: 10) != nil, "\(session.stderr)")
     }
 
+    @Test func sshThatCouldNotStartStartsAtASighupOnceThereAreKeys() throws {
+        let keys = folder + "/later_keys"
+        let session = try ConsoleSession(arguments: [
+            "--simulate", "--data-dir", folder + "/data", "--ssh-port", "0", "--authorized-keys", keys, "--trusted-keys", folder + "/trusted",
+        ])
+        defer { session.finish() }
+        #expect(session.waitFor("SSH not started: no \(keys)", in: \.stderr, timeout: 20) != nil, "\(session.stderr)")
+        try String(contentsOfFile: try key("client") + ".pub", encoding: .utf8).write(toFile: keys, atomically: true, encoding: .utf8)
+        kill(session.process.processIdentifier, SIGHUP)
+        let line = try #require(session.waitFor("SSH on port ", in: \.stderr, timeout: 20))
+        let port = Int(line.components(separatedBy: "SSH on port ")[1].prefix { $0.isNumber }) ?? 0
+        #expect(try run(try ssh(port) + ["root@127.0.0.1", "services"]).status == 0)
+        // A second SIGHUP re-reads the keys of the running server; it does not start another.
+        kill(session.process.processIdentifier, SIGHUP)
+        #expect(session.waitFor("authorized keys re-read: 1 usable", in: \.stderr, timeout: 5) != nil)
+        #expect(session.stderr.components(separatedBy: "SSH on port ").count == 2)
+    }
+
     @Test func sighupRereadsTheKeysWithoutStopping() throws {
         let (session, port) = try agent()
         defer { session.finish() }
