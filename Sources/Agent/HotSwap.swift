@@ -30,195 +30,6 @@ public struct SwapReport: Sendable, CustomStringConvertible {
     }
 }
 
-extension Supervisor {
-    /// What the loop thread says before a swap is prepared: how many instances to make.
-    struct SwapPlan: Sendable {
-        let runningServices: [String]
-        /// The built-in version's file: stored too on the module's first swap, for rollback.
-        let builtIn: (path: String, manifest: ModuleManifest)?
-        let parameterEpoch: Int
-    }
-
-    /// On the loop thread: the checks that need the services, and what to prepare.
-    fileprivate func swapPlan(_ manifest: ModuleManifest, allowDowngrade: Bool) -> Result<SwapPlan, SwapRefusal> {
-        Result { () throws(SwapRefusal) -> SwapPlan in
-            let users = try swapUsers(manifest, allowDowngrade: allowDowngrade)
-            var builtIn: (String, ModuleManifest)?
-            // Only when what runs is the built-in file: its bytes are stored under its version.
-            if let current = try? artifact(for: manifest.name), let source = catalog.builtInSources[manifest.name],
-                source.version == current.manifest.version
-            {
-                builtIn = (source.path, current.manifest)
-            }
-            return SwapPlan(runningServices: users.filter(isSwappable).map(\.name), builtIn: builtIn, parameterEpoch: parameterEpoch)
-        }
-    }
-
-    private func swapUsers(_ manifest: ModuleManifest, allowDowngrade: Bool) throws(SwapRefusal) -> [Service] {
-        let users = config.serviceOrder.compactMap { services[$0] }.filter { $0.config.module == manifest.name }
-        guard !users.isEmpty else {
-            throw .noService(module: manifest.name)
-        }
-        if let current = (try? artifact(for: manifest.name))?.manifest.version, manifest.version <= current, !allowDowngrade {
-            throw .notNewer(module: manifest.name, version: manifest.version, running: current)
-        }
-        return users
-    }
-
-    private func isSwappable(_ service: Service) -> Bool {
-        service.running != nil
-    }
-
-    /// On the loop thread: checks, then the pause (snapshot, `code_change`, switch); the
-    /// store and history record are queued to the store writer, and its receipt returned.
-    /// `spares` are unbound instances of `artifact`, one per running service as planned; a
-    /// service that started since gets one made here.
-    fileprivate func switchOver(
-        to artifact: ModuleArtifact, bytes: [UInt8], spares: [ModuleInstance], allowDowngrade: Bool, freshStateIfRefused: Bool,
-        plan: SwapPlan, storedParameters: [String: [String: Double]]
-    ) -> Result<(SwapReport, StoreReceipt), SwapRefusal> {
-        let held = now
-        let manifest = artifact.manifest
-        let currentArtifact = try? self.artifact(for: manifest.name)
-        var spares = spares
-        let running: [Service]
-        do {
-            running = try swapUsers(manifest, allowDowngrade: allowDowngrade).filter(isSwappable)
-        } catch {
-            return .failure(error)
-        }
-        // Before the pause: verify against each service and bind an instance to it. The
-        // parameters read off the loop thread hold unless one was set since.
-        let parametersCurrent = plan.parameterEpoch == parameterEpoch
-        var prepared: [(Service, ModuleInstance, [Double])] = []
-        for service in running {
-            guard let resources = service.resources else { continue }
-            do {
-                try resources.checkAdoptable(manifest)
-                let next: ModuleInstance
-                if let spare = spares.popLast() {
-                    spare.bind(to: resources)
-                    next = spare
-                } else {
-                    next = try ModuleInstance(artifact: artifact, resources: resources, engine: engine)
-                }
-                let stored = parametersCurrent ? storedParameters[service.name] : nil
-                prepared.append((service, next, parameterValues(service.name, manifest, stored: stored)))
-            } catch let refusal as ServiceResources.Refusal {
-                return .failure(.notAdoptable(refusal))
-            } catch let refusal as ModuleRefusal {
-                return .failure(.invalidModule(refusal))
-            } catch {
-                return .failure(.invalidModule(ModuleRefusal("\(error)")))
-            }
-        }
-        let started = now
-        var migrated: [(service: Service, old: ModuleInstance, new: ModuleInstance, timer: Int)] = []
-        var savedReadings: [String: [String: Double]] = [:]
-        var stateMigrated = true
-        for (service, next, parameters) in prepared {
-            guard let old = service.instance, let resources = service.resources else { continue }
-            let state: [UInt8]
-            do {
-                state = try old.snapshot()
-            } catch {
-                // The running version itself failed: undo what switched, and supervise the crash.
-                undo(migrated, manifest: manifest)
-                for (name, readings) in savedReadings { services[name]?.readings = readings }
-                crashed(service, error)
-                return .failure(.handOverCrashed(error))
-            }
-            let timer = resources.timerPeriodMilliseconds
-            // Readings belong to the version that published them: the new one starts with
-            // none (what it publishes in code_change counts), the old ones come back on undo.
-            savedReadings[service.name] = service.readings
-            service.readings = [:]
-            let refusal: SwapRefusal
-            do {
-                // The new version reads its parameters in its own manifest's order.
-                try resources.adopt(manifest, parameters: parameters)
-                let (instance, migratedState) = try migrate(service, state: state, from: old, to: next, artifact: artifact, freshStateIfRefused: freshStateIfRefused)
-                stateMigrated = stateMigrated && migratedState
-                migrated.append((service, old, instance, timer))
-                continue
-            } catch let adopting as ServiceResources.Refusal {
-                refusal = .notAdoptable(adopting)
-            } catch let crash as ServiceCrash {
-                refusal = .migrationFailed(crash, keeps: "\(old.manifest.name) \(old.manifest.version)")
-            } catch {
-                refusal = .invalidModule(ModuleRefusal("\(error)"))
-            }
-            undo(migrated + [(service, old, next, timer)], manifest: manifest)
-            for (name, readings) in savedReadings { services[name]?.readings = readings }
-            note(.error, "swap to \(manifest.name) \(manifest.version) abandoned: \(refusal)", service: service.name)
-            return .failure(refusal)
-        }
-        // The instances on probation from an earlier swap are freed by the worker, off the
-        // loop: the handoff is their only holder.
-        let retired = Handoff(migrated.compactMap(\.service.previous))
-        for entry in migrated {
-            guard let running = entry.service.running else { continue }
-            running.instance = entry.new
-            running.loggedHealth = .healthy
-            running.probation = Probation(previous: entry.old, until: now + AgentHandle.probationNanoseconds, timerBeforeSwap: entry.timer)
-            updateTimer(entry.service)
-        }
-        let pause = now - started
-        standbyWorker.submit { withExtendedLifetime(retired) {} }
-        catalog[manifest.name] = artifact
-        // Stored and recorded by the store writer, in order with any rollback's revert.
-        let receipt = StoreReceipt()
-        let (store, builtIn, limit) = (self.store, plan.builtIn, engine.limits.moduleBytes + 1)
-        storeWriter.submit {
-            do {
-                try AgentHandle.store(bytes, manifest, builtIn: builtIn, freshStateIfRefused: freshStateIfRefused, in: store, limit: limit)
-                receipt.finish(problem: nil)
-            } catch {
-                receipt.finish(problem: "\(error)")
-            }
-        }
-        swapSerials[manifest.name, default: 0] += 1
-        let report = SwapReport(
-            module: manifest.name, from: currentArtifact?.manifest.version.description ?? "?", to: manifest.version.description,
-            services: migrated.map(\.service.name), pauseNanoseconds: pause, loopNanoseconds: now - held, stateMigrated: stateMigrated,
-            storageProblem: nil, serial: swapSerials[manifest.name] ?? 0)
-        // Standbys of the new version, made off the loop thread.
-        for entry in migrated { prepareStandbyLater(entry.service) }
-        return .success((report, receipt))
-    }
-
-    /// Puts back the old manifest and timer of services whose swap did not complete.
-    private func undo(_ entries: [(service: Service, old: ModuleInstance, new: ModuleInstance, timer: Int)], manifest: ModuleManifest) {
-        for entry in entries {
-            guard let resources = entry.service.resources else { continue }
-            do {
-                try resources.adopt(entry.old.manifest, parameters: parameterValues(entry.service.name, entry.old.manifest))
-            } catch {
-                note(.error, "cannot hand the resources back to \(entry.old.manifest.version): \(error)", service: entry.service.name)
-            }
-            resources.restoreTimer(milliseconds: entry.timer)
-        }
-    }
-
-    /// `code_change` of `next` from `state`; when going back to a version that cannot read
-    /// newer state (a rollback), a fresh instance started from nothing instead.
-    private func migrate(
-        _ service: Service, state: [UInt8], from old: ModuleInstance, to next: ModuleInstance, artifact: ModuleArtifact,
-        freshStateIfRefused: Bool
-    ) throws(ServiceCrash) -> (ModuleInstance, Bool) {
-        do {
-            try next.codeChange(from: old.manifest.version, state: state)
-            return (next, true)
-        } catch {
-            guard freshStateIfRefused, error.status == .incompatibleState, let resources = service.resources,
-                let fresh = try? ModuleInstance(artifact: artifact, resources: resources, engine: engine)
-            else { throw error }
-            try fresh.start()
-            return (fresh, false)
-        }
-    }
-}
-
 extension AgentHandle {
     /// Hot-swaps every running service of the module in `bytes` to it. Called off the loop
     /// thread (a console or SSH session), which verifies the module, instantiates one copy
@@ -243,7 +54,7 @@ extension AgentHandle {
         }
         let manifest = artifact.manifest
         let stopping = SwapRefusal.stopping(module: manifest.name)
-        guard let planned = performIfRunning({ $0.swapPlan(manifest, allowDowngrade: allowDowngrade) }) else { throw stopping }
+        guard let planned = performIfRunning({ SwapSwitch(supervisor: $0).plan(manifest, allowDowngrade: allowDowngrade) }) else { throw stopping }
         let plan = try planned.get()
         var spares: [ModuleInstance] = []
         for _ in plan.runningServices {
@@ -257,7 +68,7 @@ extension AgentHandle {
         let handoff = Handoff(spares)
         guard
             let outcome = performIfRunning({ runtime in
-                runtime.switchOver(
+                SwapSwitch(supervisor: runtime).switchOver(
                     to: artifact, bytes: bytes, spares: handoff.value, allowDowngrade: allowDowngrade,
                     freshStateIfRefused: freshStateIfRefused, plan: plan, storedParameters: stored)
             })
@@ -273,7 +84,7 @@ extension AgentHandle {
 
     /// Stores the module (and, on its first swap, the built-in version it replaces) and
     /// records it as the active version; on the store writer, after the switch.
-    fileprivate static func store(
+    static func store(
         _ bytes: [UInt8], _ manifest: ModuleManifest, builtIn: (path: String, manifest: ModuleManifest)?, freshStateIfRefused: Bool,
         in store: DataStore, limit: Int
     ) throws -> Void {
