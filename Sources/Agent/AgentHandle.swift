@@ -95,11 +95,11 @@ public final class AgentHandle: Sendable {
         mailbox.post(job)
     }
 
-    /// Runs `body` on the loop thread, with the supervisor, and waits for its result.
+    /// Runs `body` on the loop thread, with the supervisor, and waits for its result. Only
+    /// while the agent runs (a stopped loop would never answer: that is a programming error).
     public func perform<Result: Sendable>(_ body: @escaping @Sendable (Supervisor) -> Result) -> Result {
-        let box = ResultBox<Result>()
-        mailbox.post(job(into: box, body))
-        return wait(for: box)
+        guard let result = performIfRunning(body) else { preconditionFailure("perform after the agent stopped") }
+        return result
     }
 
     /// `perform`, or nil without running `body` when the loop has been told to stop (a

@@ -138,10 +138,12 @@ extension Supervisor {
     /// What became of a service whose `instance` just handled an event, if it crashed: put
     /// under supervision, or (on probation after a swap) replaced by the version before.
     private func crashReport(_ service: Service, _ instance: ModuleInstance) -> String? {
-        guard let crash = instance.crash else { return nil }
-        if service.state.isRunning, let current = service.instance, current !== instance {
-            return "\(crash); rolled back to \(current.manifest.name) \(current.manifest.version)"
+        // Replaced while running: rolled back on probation (a crash, or a `failing` report).
+        if let current = service.instance, current !== instance {
+            let why = instance.crash?.description ?? service.lastCrash ?? "it failed on probation"
+            return "\(why); rolled back to \(current.manifest.name) \(current.manifest.version)"
         }
+        guard let crash = instance.crash else { return nil }
         return service.lastCrash ?? crash.description
     }
 
@@ -186,14 +188,13 @@ extension Supervisor {
         }
     }
 
-    /// `module history NAME`: every version that ran, in the order first tried, with what
-    /// became of it (active, rolled back and why, replaced by which).
-    public func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
+    /// `module history NAME` on the loop: every version that ran, in the order first tried,
+    /// with what became of it (active, rolled back and why, replaced by which). Call
+    /// `AgentHandle.moduleHistory`, which lets the store writer finish first.
+    func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
         guard config.services.values.contains(where: { $0.module == name }) else {
             throw AgentRefusal("no service runs module '\(name)'")
         }
-        // What the store writer was given so far (a rollback's record) is part of the answer.
-        handle.flushStore()
         let running = (try? artifact(for: name))?.manifest.version
         var outcomes = store.outcomes(of: name)
         if outcomes.events.isEmpty {
@@ -209,6 +210,16 @@ extension Supervisor {
 }
 
 extension AgentHandle {
+    /// `module history NAME`: what the store writer was given so far (a rollback's record)
+    /// is written first, off the loop thread (the loop never waits for an fsync).
+    public func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
+        flushStore()
+        guard let answer = performIfRunning({ supervisor in Result { () throws(AgentRefusal) in try supervisor.moduleHistory(name) } }) else {
+            throw AgentRefusal("the agent is stopping")
+        }
+        return try answer.get()
+    }
+
     /// `module load NAME FILE`: a local hot swap, for development. Call it off the loop
     /// thread (not through `perform`): the swap holds the loop only for its switch.
     public func load(module name: String, bytes: [UInt8], source: String, allowDowngrade: Bool) throws(SwapRefusal) -> SwapReport {

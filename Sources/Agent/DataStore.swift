@@ -205,6 +205,11 @@ public final class DataStore: @unchecked Sendable {
 
     /// Adds `event` to the module's outcomes journal.
     public func record(_ event: ModuleOutcomes.Event, of name: String) throws(Failure) {
+        let path = moduleFolder(name) + "/outcomes"
+        // One that exists but cannot be read is left as it is, not replaced by this one event.
+        if FileSystem.exists(path), (try? FileSystem.read(path, limit: 256 << 10)) == nil {
+            throw Failure(description: "\(path) is unreadable or too large; \(event) not recorded")
+        }
         var outcomes = outcomes(of: name)
         outcomes.add(event)
         try DataStore.makeDirectory(moduleFolder(name))

@@ -111,6 +111,8 @@ public final class Supervisor {
         for name in config.serviceOrder {
             guard let service = services[name], let running = service.running else { continue }
             if let probation = running.probation, current >= probation.until {
+                // A report not seen yet still counts for the probation it was made in.
+                if running.instance.health != running.loggedHealth, noticeHealth(service, running, event: "its probation") { continue }
                 // Probation over: the swap is final and the old instance's store goes.
                 running.probation = nil
             }
@@ -154,7 +156,7 @@ public final class Supervisor {
 
     /// Logs a change of what the running instance reports about itself; on probation, a
     /// new version that reports failing is rolled back like one that crashed. True when it was.
-    private func noticeHealth(_ service: Service, _ running: Running, event: String) -> Bool {
+    func noticeHealth(_ service: Service, _ running: Running, event: String) -> Bool {
         let (instance, health) = (running.instance, running.instance.health)
         running.loggedHealth = health
         note(health == .healthy ? .info : health.isFailing ? .error : .warning, "health: \(health)", service: service.name)

@@ -160,6 +160,11 @@ struct SwapSwitch {
             module: manifest.name, from: currentArtifact?.manifest.version.description ?? "?", to: manifest.version.description,
             services: migrated.map(\.service.name), pauseNanoseconds: pause, loopNanoseconds: supervisor.now - held, stateMigrated: stateMigrated,
             storageProblem: nil, serial: supervisor.swapSerials[manifest.name] ?? 0)
+        // A `failing` report the new version made in code_change counts at once, on probation.
+        for entry in migrated {
+            guard let running = entry.service.running, running.instance === entry.new, running.instance.health != running.loggedHealth else { continue }
+            _ = supervisor.noticeHealth(entry.service, running, event: "code_change")
+        }
         // Standbys of the new version, made off the loop thread.
         for entry in migrated { supervisor.prepareStandbyLater(entry.service) }
         return .success((report, receipt))

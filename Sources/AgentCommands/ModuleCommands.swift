@@ -94,7 +94,7 @@ public struct ModuleAgentCommand: ParsableCommand {
 
         public func execute(in context: CommandContext) throws {
             let module = name
-            for line in try onAgent(context, { try $0.moduleHistory(module) }) { context.write(line) }
+            for line in try offLoop(context, { handle throws(AgentRefusal) in try handle.moduleHistory(module) }) { context.write(line) }
         }
     }
 

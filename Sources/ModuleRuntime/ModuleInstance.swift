@@ -188,7 +188,8 @@ public final class ModuleInstance {
         // A fresh budget per event, sized in time: a loop, or an event that takes longer
         // than its service may hold the agent, is stopped.
         let budget = binding.resources?.eventBudgetNanoseconds ?? ServiceResources.defaultEventBudgetNanoseconds
-        store.fuel = Fuel(remaining: engine.fuel(forNanoseconds: budget))
+        let fuel = engine.fuel(forNanoseconds: budget)
+        store.fuel = Fuel(remaining: fuel)
         binding.deadline = monotonicNanoseconds() + budget
         binding.lastWords = nil
         defer { binding.deadline = .max }
@@ -198,7 +199,7 @@ public final class ModuleInstance {
             throw fail(event, .outOfFuel, "over its \(over.budgetNanoseconds / 1_000_000) ms budget (in host calls)")
         } catch {
             let reason = ModuleInstance.reason(error)
-            throw fail(event, ranOutOfFuel() ? .outOfFuel : .trap, binding.lastWords.map { "\(reason) (it said: \($0))" } ?? reason)
+            throw fail(event, ranOutOfFuel(given: fuel) ? .outOfFuel : .trap, binding.lastWords.map { "\(reason) (it said: \($0))" } ?? reason)
         }
     }
 
@@ -206,11 +207,13 @@ public final class ModuleInstance {
     /// trap reasons are not public, and its text is not a contract): a charge that fails
     /// leaves the fuel untouched, and no single charge costs more than the module's code
     /// (one unit per operator) or one copy of its whole memory (one unit per 64 bytes). A
-    /// real trap that close to the end of its budget is reported as out of fuel too.
-    private func ranOutOfFuel() -> Bool {
+    /// real trap that close to the end of its budget is reported as out of fuel too. With a
+    /// small budget (1–2 ms), that bound can exceed the whole budget: the event must also
+    /// have used at least half of what it was `given`, so an early trap stays a trap.
+    private func ranOutOfFuel(given: UInt64) -> Bool {
         guard let remaining = store.fuel?.remaining else { return false }
         let largestCharge = UInt64(artifact.byteCount) + UInt64(engine.limits.memoryPages) * 65_536 / 64
-        return remaining < largestCharge
+        return remaining < largestCharge && remaining <= given / 2
     }
 
     private func fail(_ event: String, _ kind: ServiceCrash.Kind, _ reason: String, status: ModuleABI.Status? = nil) -> ServiceCrash {

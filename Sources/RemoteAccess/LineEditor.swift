@@ -75,16 +75,20 @@ struct LineEditor {
         }
     }
 
-    /// ESC [ A / ESC [ B (or ESC O A / B) walk the history; other sequences are dropped whole.
+    /// ESC [ A / ESC [ B (or ESC O A / B) walk the history; other sequences are dropped
+    /// whole: a CSI sequence (ESC [ …) runs to its final byte (0x40–0x7E), so Delete
+    /// (ESC [ 3 ~) or Ctrl-← (ESC [ 1 ; 5 D) leave nothing in the line.
     private mutating func escapeSequence(_ byte: UInt8, busy: Bool) -> [Event] {
         escape.append(byte)
         if escape.count == 2, byte != 0x5B, byte != 0x4F {
             escape = []
             return []
         }
-        guard escape.count == 3 else { return [] }
+        guard escape.count >= 3 else { return [] }
+        // A CSI sequence's parameters (0x20–0x3F) come before its final byte; a runaway one ends at 16.
+        if escape[1] == 0x5B, (0x20...0x3F).contains(byte), escape.count < 16 { return [] }
         defer { escape = [] }
-        guard !busy, !history.isEmpty else { return [] }
+        guard escape.count == 3, !busy, !history.isEmpty else { return [] }
         switch escape[2] {
         case 0x41:
             let index = max(0, (browsing ?? history.count) - 1)
@@ -118,6 +122,7 @@ struct LineEditor {
         let matches = candidates.filter { $0.hasPrefix(partial) }
         guard matches.count == 1, let match = matches.first else { return [] }
         let rest = String(match.dropFirst(partial.count)) + " "
+        guard line.count + rest.utf8.count <= Self.maximumLine else { return [] }
         line += Array(rest.utf8)
         return echoes ? [.echo(rest)] : []
     }

@@ -261,6 +261,18 @@ public final class FirmwareManager: @unchecked Sendable {
                 allowDowngrade: allowDowngrade))
     }
 
+    /// Waits until no install is running (its worker committed or gave it up), at most
+    /// `timeoutNanoseconds`; false if one still runs then.
+    @discardableResult
+    public func waitForInstallToEnd(timeoutNanoseconds: UInt64) -> Bool {
+        let deadline = monotonicNanoseconds() + timeoutNanoseconds
+        while lock.withLock({ installLock >= 0 }) {
+            guard monotonicNanoseconds() < deadline else { return false }
+            Self.sleep(nanoseconds: 50_000_000)
+        }
+        return true
+    }
+
     private var lockPath: String { FileSystem.parent(journalPath) + "/install.lock" }
 
     /// Ends an install begun with `beginInstall`; a committed one is journaled.

@@ -86,9 +86,14 @@ final class AgentLifecycle: Sendable {
         }
         guard first else { return false }
         announce()
+        // A reboot stops feeding the watchdog first, armed: if the stop hangs, it reboots the board.
+        if ending == .reboot { watchdog?.stop(disarm: false) }
         sshServer?.shutdown()
+        // An install streaming when the connection closed finishes or gives up on its own
+        // worker: the process must not end in the middle of switching the boot environment.
+        firmware?.waitForInstallToEnd(timeoutNanoseconds: 30_000_000_000)
         firmware?.stopWatching()
-        watchdog?.stop(disarm: ending != .reboot)
+        if ending != .reboot { watchdog?.stop(disarm: true) }
         // What the loop decided to store (a swap's record, a rollback's revert) reaches the disk first.
         handle.shutdown()
         state.withLock { $0 = .stopped }

@@ -48,6 +48,9 @@ import Testing
         #expect(type(up, into: &busy, busy: true).isEmpty && busy.text.isEmpty)
         _ = type("\u{1B}[Cx", into: &busy)
         #expect(busy.text == "x")
+        // Longer sequences (Delete, Ctrl-←, a function key) leave nothing behind.
+        _ = type("\u{1B}[3~\u{1B}[1;5Dy\u{1B}[15~", into: &busy)
+        #expect(busy.text == "xy")
     }
 
     @Test func ctrlCClearsAnIdleLineAndCtrlDEndsOnlyAnEmptyOne() {
