@@ -21,7 +21,7 @@ public final class LogBook: Sendable {
             let seconds = monotonicNanoseconds / 1_000_000_000
             let millis = monotonicNanoseconds / 1_000_000 % 1000
             let stamp = "\(seconds).\(millis < 10 ? "00" : millis < 100 ? "0" : "")\(millis)"
-            return "[\(stamp)] \(level.rawValue) \(service.map { "\($0): " } ?? "")\(message)"
+            return "[\(stamp)] \(level.name) \(service.map { "\($0): " } ?? "")\(message)"
         }
     }
 

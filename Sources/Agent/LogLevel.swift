@@ -1,8 +1,4 @@
-/// How loud a log line is; the word is what the line shows.
-public enum LogLevel: String, Sendable, Comparable, CaseIterable {
-    case debug, info, warning, error
+import ModuleHost
 
-    private var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
-
-    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
-}
+/// How loud a log line is: the same levels a module logs at (the ABI numbers them 0–3).
+public typealias LogLevel = ServiceResources.LogLevel

@@ -380,7 +380,7 @@ public final class Supervisor {
         let name = service.name
         resources.eventBudgetNanoseconds = service.config.eventBudgetNanoseconds
         resources.onLog = { [weak self] level, message in
-            self?.note(LogLevel.allCases[level.rawValue], message, service: name)
+            self?.note(level, message, service: name)
         }
         resources.onPublish = { [weak self] reading, value in self?.published(name, reading, value) }
     }

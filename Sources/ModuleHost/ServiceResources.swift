@@ -50,6 +50,16 @@ public final class ServiceResources {
     public enum LogLevel: Int, Sendable, Comparable {
         case debug = 0, info, warning, error
 
+        /// The word a log line shows.
+        public var name: String {
+            switch self {
+            case .debug: return "debug"
+            case .info: return "info"
+            case .warning: return "warning"
+            case .error: return "error"
+            }
+        }
+
         public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 

@@ -8,10 +8,9 @@ import Updates
 /// the fsync and the read-back run in order on a worker of their own, so a slow slot never
 /// freezes the other sessions. The session stops reading (TCP backpressure reaches the
 /// sender) while more than `pendingLimit` bytes wait for the worker.
-///
-/// `@unchecked Sendable`: the installer is touched only by jobs on `worker`, which runs
-/// them one at a time in order; `pending` and `failed` are in a Mutex.
-final class FirmwareUpload: @unchecked Sendable {
+/// The installer is taken only by jobs on `worker`, one at a time, in order; its Mutex
+/// makes that hand-over explicit.
+final class FirmwareUpload: Sendable {
     /// What the session is told when the worker is done with a piece of the stream.
     enum Outcome: Sendable {
         /// Written; the bytes still waiting for the worker.
@@ -24,14 +23,14 @@ final class FirmwareUpload: @unchecked Sendable {
 
     static let pendingLimit = 1 << 20
 
-    private let installer: FirmwareInstaller
+    private let installer: Mutex<FirmwareInstaller>
     private let firmware: FirmwareManager
     private let worker = BackgroundWorker(priority: .normal)
     /// `over`: refused, committed or abandoned; nothing more is done.
     private let state = Mutex((pending: 0, over: false))
 
-    init(installer: FirmwareInstaller, firmware: FirmwareManager) {
-        self.installer = installer
+    init(installer: sending FirmwareInstaller, firmware: FirmwareManager) {
+        self.installer = Mutex(installer)
         self.firmware = firmware
     }
 
@@ -46,7 +45,7 @@ final class FirmwareUpload: @unchecked Sendable {
         worker.submit { [self] in
             guard !state.withLock({ $0.over }) else { return }
             do {
-                try installer.feed(bytes[...])
+                try installer.withLock { installer throws(FirmwareRefusal) in try installer.feed(bytes[...]) }
                 done(.written(pending: state.withLock { state -> Int in
                     state.pending -= bytes.count
                     return state.pending
@@ -63,10 +62,13 @@ final class FirmwareUpload: @unchecked Sendable {
         worker.submit { [self] in
             guard !state.withLock({ $0.over }) else { return }
             do {
-                try installer.finish()
+                let line = try installer.withLock { installer throws(FirmwareRefusal) -> String in
+                    try installer.finish()
+                    firmware.endInstall(installer)
+                    return installer.phase.description
+                }
                 state.withLock { $0.over = true }
-                firmware.endInstall(installer)
-                done(.committed(installer.phase.description))
+                done(.committed(line))
             } catch {
                 fail("\(error)", done)
             }
@@ -78,13 +80,13 @@ final class FirmwareUpload: @unchecked Sendable {
         worker.submit { [self] in
             guard !state.withLock({ $0.over }) else { return }
             state.withLock { $0.over = true }
-            firmware.endInstall(installer)
+            installer.withLock { firmware.endInstall($0) }
         }
     }
 
     private func fail(_ reason: String, _ done: @Sendable (Outcome) -> Void) {
         state.withLock { $0.over = true }
-        firmware.endInstall(installer)
+        installer.withLock { firmware.endInstall($0) }
         done(.refused(reason))
     }
 }

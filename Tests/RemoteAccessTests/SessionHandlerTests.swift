@@ -27,14 +27,14 @@ import Updates
             handle: handle, modulePush: ModulePush(handle: handle, trustedKeys: TrustStore(keys: [])), firmware: nil, watchdog: nil, reboot: nil)
     }
 
-    /// A session channel on `agent`, with its request made.
-    func session(_ agent: RunningAgent, request: any Sendable) async throws -> NIOAsyncTestingChannel {
+    /// A session channel on `agent`, with its requests made in order.
+    func session(_ agent: RunningAgent, request: any Sendable...) async throws -> NIOAsyncTestingChannel {
         let channel = NIOAsyncTestingChannel()
         try await channel.testingEventLoop.executeInContext {
             try channel.pipeline.syncOperations.addHandler(SessionHandler(agent: agent))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 22)).get()
-        channel.pipeline.fireUserInboundEventTriggered(request)
+        for event in request { channel.pipeline.fireUserInboundEventTriggered(event) }
         return channel
     }
 
@@ -56,6 +56,10 @@ import Updates
         return (out, err)
     }
 
+    static func subsystem(_ name: String) -> SSHChannelRequestEvent.SubsystemRequest {
+        SSHChannelRequestEvent.SubsystemRequest(subsystem: name, wantReply: false)
+    }
+
     func bytes(_ values: [UInt8]) -> SSHChannelData {
         SSHChannelData(type: .channel, data: .byteBuffer(ByteBuffer(bytes: values)))
     }
@@ -72,16 +76,10 @@ import Updates
     @Test func aTerminalSessionEchoesEditsRecallsHistoryAndLeavesOnCtrlD() async throws {
         let agent = try agent()
         defer { agent.handle.shutdown() }
-        let channel = NIOAsyncTestingChannel()
-        try await channel.testingEventLoop.executeInContext {
-            try channel.pipeline.syncOperations.addHandler(SessionHandler(agent: agent))
-        }
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 22)).get()
-        channel.pipeline.fireUserInboundEventTriggered(
-            SSHChannelRequestEvent.PseudoTerminalRequest(
-                wantReply: false, term: "xterm", terminalCharacterWidth: 80, terminalRowHeight: 24, terminalPixelWidth: 0,
-                terminalPixelHeight: 0, terminalModes: SSHTerminalModes([:])))
-        channel.pipeline.fireUserInboundEventTriggered(SSHChannelRequestEvent.ShellRequest(wantReply: false))
+        let terminal = SSHChannelRequestEvent.PseudoTerminalRequest(
+            wantReply: false, term: "xterm", terminalCharacterWidth: 80, terminalRowHeight: 24, terminalPixelWidth: 0,
+            terminalPixelHeight: 0, terminalModes: SSHTerminalModes([:]))
+        let channel = try await session(agent, request: terminal, SSHChannelRequestEvent.ShellRequest(wantReply: false))
         // A typo erased with Ctrl-U, a command, then ↑ Enter runs it again, and Ctrl-D leaves;
         // each key sent once the prompt is back, as a person types.
         var out = ""
@@ -112,7 +110,7 @@ import Updates
     @Test func aPushOfBytesThatAreNoBundleIsRefusedWithTheReason() async throws {
         let agent = try agent()
         defer { agent.handle.shutdown() }
-        let channel = try await session(agent, request: SSHChannelRequestEvent.SubsystemRequest(subsystem: "module-push", wantReply: false))
+        let channel = try await session(agent, request: Self.subsystem("module-push"))
         try await channel.writeInbound(bytes([UInt8](repeating: 0x78, count: 300)))
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         let (out, err) = try await output(of: channel)
@@ -122,7 +120,7 @@ import Updates
     @Test func aPushLargerThanABundleMayBeIsRefusedBeforeItEnds() async throws {
         let agent = try agent()
         defer { agent.handle.shutdown() }
-        let channel = try await session(agent, request: SSHChannelRequestEvent.SubsystemRequest(subsystem: "module-push", wantReply: false))
+        let channel = try await session(agent, request: Self.subsystem("module-push"))
         let chunk = [UInt8](repeating: 0x41, count: 1 << 20)
         for _ in 0..<9 where channel.isActive { try await channel.writeInbound(bytes(chunk)) }
         let (_, err) = try await output(of: channel)
@@ -132,9 +130,9 @@ import Updates
     @Test func fwupOnABoardWithoutSlotsAndUnknownSubsystemsAreRefused() async throws {
         let agent = try agent()
         defer { agent.handle.shutdown() }
-        let fwup = try await session(agent, request: SSHChannelRequestEvent.SubsystemRequest(subsystem: "fwup", wantReply: false))
+        let fwup = try await session(agent, request: Self.subsystem("fwup"))
         #expect(try await output(of: fwup).err.contains("refused: this board has no firmware slots"))
-        let sftp = try await session(agent, request: SSHChannelRequestEvent.SubsystemRequest(subsystem: "sftp", wantReply: false))
+        let sftp = try await session(agent, request: Self.subsystem("sftp"))
         #expect(try await output(of: sftp).err.contains("unknown subsystem 'sftp'; this device serves module-push and fwup"))
     }
 }
