@@ -41,7 +41,8 @@ import Updates
     /// Everything the session writes until it closes: standard output and standard error.
     func output(of channel: NIOAsyncTestingChannel) async throws -> (out: String, err: String) {
         var (out, err) = ("", "")
-        let deadline = Date().addingTimeInterval(20)
+        // Until it closes: generous, for a machine busy with other tests (it returns at the close).
+        let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             // Whether it had closed before this read: what it wrote before closing is all read then.
             let closed = !channel.isActive
