@@ -52,11 +52,11 @@ final class ModuleCatalog {
                 do {
                     bytes = try FileSystem.read(candidate.path, limit: engine.limits.moduleBytes + 1)
                 } catch {
-                    throw ModuleRefusal("\(error)")
+                    throw ModuleRefusal(.notFound, "\(error)")
                 }
                 let artifact = try ModuleArtifact(bytes: bytes, source: candidate.path, engine: engine)
                 guard artifact.manifest.name == module else {
-                    throw ModuleRefusal("\(candidate.path) holds module \(artifact.manifest.name), not \(module)")
+                    throw ModuleRefusal(.notFound, "\(candidate.path) holds module \(artifact.manifest.name), not \(module)")
                 }
                 if candidate.builtIn { builtInSources[module] = (candidate.path, candidate.version) }
                 if !skipped.isEmpty {
@@ -80,9 +80,9 @@ final class ModuleCatalog {
             }
         }
         if candidates.isEmpty {
-            throw ModuleRefusal("no module \(module) installed or built in (looked in \(handle.config.moduleFolders.joined(separator: ", ")))")
+            throw ModuleRefusal(.notFound, "no module \(module) installed or built in (looked in \(handle.config.moduleFolders.joined(separator: ", ")))")
         }
-        throw ModuleRefusal("no usable version of \(module): \(skipped.joined(separator: "; "))")
+        throw ModuleRefusal(.notFound, "no usable version of \(module): \(skipped.joined(separator: "; "))")
     }
 
     /// The built-in versions of a module in the config's module folders, newest first.

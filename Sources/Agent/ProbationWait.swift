@@ -3,19 +3,6 @@ import Glibc
 #endif
 import Platform
 
-extension Supervisor {
-    /// On the loop thread: how the swap `report` describes is faring on probation.
-    func probationVerdict(of report: SwapReport) -> ProbationVerdict {
-        if let rollback = probationRollbacks[report.module]?[report.serial] {
-            return .rolledBack(to: rollback.version, reason: rollback.reason)
-        }
-        // A later swap of the module ended this one's probation: it was not rolled back.
-        guard swapSerials[report.module] == report.serial else { return .passed }
-        let onProbation = report.services.contains { services[$0]?.previous != nil }
-        return onProbation ? .pending : .passed
-    }
-}
-
 extension AgentHandle {
     /// Off the loop thread: waits for the verdict on the swap `report` describes (about
     /// the probation window, `probationNanoseconds`). `.pending` only if the agent stopped
@@ -23,7 +10,11 @@ extension AgentHandle {
     public func awaitProbation(of report: SwapReport) -> ProbationVerdict {
         let deadline = monotonicNanoseconds() + AgentHandle.probationNanoseconds + 5_000_000_000
         while true {
-            guard let verdict = performIfRunning({ $0.probationVerdict(of: report) }) else { return .pending }
+            guard let verdict = performIfRunning({ supervisor in
+                supervisor.probations.verdict(
+                    module: report.module, serial: report.serial,
+                    onProbation: report.services.contains { supervisor.services[$0]?.previous != nil })
+            }) else { return .pending }
             if verdict != .pending || monotonicNanoseconds() > deadline { return verdict }
             var pause = timespec(tv_sec: 0, tv_nsec: 20_000_000)
             nanosleep(&pause, nil)

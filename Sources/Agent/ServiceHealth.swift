@@ -10,15 +10,16 @@ public struct ServiceHealth: Hashable, Sendable {
     public let problem: String?
 }
 
-extension Supervisor {
-    /// The permanent services' health (transient and temporary ones may end on purpose).
-    /// Healthy means running and not reporting `failing`; a `degraded` service is healthy
-    /// to the gate (it works, not fully), and says so in `services` and `status`.
-    public func permanentServiceHealth() -> ServiceHealth {
+extension ServiceHealth {
+    /// The permanent services' health in `supervisor` (transient and temporary ones may end
+    /// on purpose), looked at on its loop thread. Healthy means running and not reporting
+    /// `failing`; a `degraded` service is healthy to the gate (it works, not fully), and
+    /// says so in `services` and `status`.
+    public init(permanentServicesOf supervisor: Supervisor) {
         var restarts = 0
         var problem: String?
-        for name in config.serviceOrder {
-            guard let service = services[name], service.config.restart == .permanent else { continue }
+        for name in supervisor.config.serviceOrder {
+            guard let service = supervisor.services[name], service.config.restart == .permanent else { continue }
             restarts += service.restarts
             guard problem == nil else { continue }
             if !service.state.isRunning {
@@ -29,6 +30,6 @@ extension Supervisor {
                 problem = "\(name) is \(health)"
             }
         }
-        return ServiceHealth(allHealthy: problem == nil, restarts: restarts, problem: problem)
+        self.init(allHealthy: problem == nil, restarts: restarts, problem: problem)
     }
 }

@@ -21,10 +21,9 @@ public final class Supervisor {
     let catalog: ModuleCatalog
     /// Pending restarts after backoff: service name → due time.
     var restartsDue: [String: UInt64] = [:]
-    /// Swaps made of each module, and the last probation rollbacks of each (with the swap
-    /// each undid): what a pusher's wait for the verdict reads.
-    var swapSerials: [String: Int] = [:]
-    var probationRollbacks: [String: [Int: (version: String, reason: String)]] = [:]
+    /// Swaps made of each module and the probation rollbacks that undid some: what a
+    /// pusher's wait for the verdict reads.
+    var probations = ProbationLedger()
     /// Bumped by every stored parameter change: values a swap read off the loop thread are
     /// used only if none came in between.
     var parameterEpoch = 0
@@ -45,6 +44,9 @@ public final class Supervisor {
     var storeWriter: BackgroundWorker { handle.storeWriter }
     var standbyWorker: BackgroundWorker { handle.standbyWorker }
     var now: UInt64 { handle.now }
+
+    /// What consoles ask of the services, on this thread.
+    public var console: ConsoleRequests { ConsoleRequests(supervisor: self) }
 
     func note(_ level: LogLevel, _ message: String, service: String? = nil) {
         handle.note(level, message, service: service)
@@ -178,51 +180,14 @@ public final class Supervisor {
         }
     }
 
+    /// A crash of `service`: on probation, its module goes back to the version before;
+    /// otherwise supervision decides.
     func crashed(_ service: Service, _ crash: ServiceCrash) {
+        service.lastCrash = crash.description
         if let previous = service.previous {
-            // Probation: the new version failed early. Every service of the module goes back
-            // to its old instance, kept intact, so the module runs one version everywhere.
-            note(.error, "\(crash); rolling back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
-            service.lastCrash = crash.description
-            // By swap, the last few kept: a waiter asks about its own swap, whatever came after.
-            var rollbacks = probationRollbacks[service.config.module] ?? [:]
-            rollbacks[swapSerials[service.config.module] ?? 0] = (previous.manifest.version.description, crash.description)
-            if rollbacks.count > 16, let oldest = rollbacks.keys.min() { rollbacks[oldest] = nil }
-            probationRollbacks[service.config.module] = rollbacks
-            // First: the standbys renewed below must be of the version running again.
-            catalog[service.config.module] = previous.artifact
-            for other in services.values where other.config.module == service.config.module {
-                guard let running = other.running, let probation = running.probation else { continue }
-                let old = probation.previous
-                running.probation = nil
-                running.instance = old
-                running.loggedHealth = old.health
-                // What the rolled-back version published goes with it.
-                other.readings = [:]
-                do {
-                    try running.resources.adopt(old.manifest, parameters: parameterValues(other.name, old.manifest))
-                } catch {
-                    note(.error, "cannot hand the resources back to \(old.manifest.version): \(error)", service: other.name)
-                }
-                running.resources.restoreTimer(milliseconds: probation.timerBeforeSwap)
-                updateTimer(other)
-                prepareStandbyLater(other)
-            }
-            let (handle, module, version, name) = (self.handle, previous.manifest.name, previous.manifest.version, service.name)
-            let store = handle.store
-            let given = (SemanticVersion(crash.version), "on probation: \(crash)")
-            storeWriter.submit {
-                do {
-                    try store.revert(module, to: version)
-                    if let left = given.0 { try store.record(.rolledBack(left, reason: given.1), of: module) }
-                    try store.record(.activated(version), of: module)
-                } catch {
-                    handle.note(.warning, "rolled back, but could not record it: \(error)", service: name)
-                }
-            }
+            SwapSwitch(supervisor: self).rollBack(service, after: crash, to: previous)
             return
         }
-        service.lastCrash = crash.description
         note(.error, crash.description, service: service.name)
         exitedAbnormally(service)
     }
@@ -305,13 +270,12 @@ public final class Supervisor {
                     serviceName: name, manifest: artifact.manifest, grants: service.config.grants,
                     parameters: parameterValues(name, artifact.manifest), backend: backend, time: time)
             } catch {
-                throw ModuleRefusal(error.message)
+                throw ModuleRefusal(.resources, error.message)
             }
             wire(service, resources)
             let instance: ModuleInstance
-            let warm = service.standby.map { Self.isInstance($0, of: artifact) } ?? false
-            if warm, let standby = service.standby {
-                service.standby = nil
+            let standby = WarmStandby(supervisor: self).take(from: service, of: artifact)
+            if let standby {
                 standby.bind(to: resources)
                 instance = standby
             } else {
@@ -329,9 +293,9 @@ public final class Supervisor {
             let running = Running(instance: instance, resources: resources)
             service.state = .running(running)
             startWatchers(service, running)
-            note(.info, "started \(artifact.manifest.name) \(artifact.manifest.version)\(warm ? " from its warm standby" : "")", service: name)
+            note(.info, "started \(artifact.manifest.name) \(artifact.manifest.version)\(standby != nil ? " from its warm standby" : "")", service: name)
             deliver(service, event: "init") { try $0.start() }
-            prepareStandbyLater(service)
+            WarmStandby(supervisor: self).prepareLater(for: service)
         } catch {
             service.lastCrash = "\(error)"
             note(.error, "cannot start: \(error)", service: name)
@@ -339,41 +303,6 @@ public final class Supervisor {
             // supervision retries with backoff and gives up at the intensity limit.
             exitedAbnormally(service)
         }
-    }
-
-    /// Has the service's standby instantiated on the standby worker, off the loop thread;
-    /// it is kept only if the service still wants one of the same artifact when it is ready.
-    func prepareStandbyLater(_ service: Service) {
-        guard service.config.standby, service.config.restart != .temporary, !service.standbyPending,
-            service.state.isRunning, let artifact = catalog[service.config.module]
-        else { return }
-        if let standby = service.standby, Self.isInstance(standby, of: artifact) { return }
-        service.standby = nil
-        service.standbyPending = true
-        let (name, engine, handle) = (service.name, self.engine, self.handle)
-        standbyWorker.submit {
-            let made = Result { () throws(ModuleRefusal) -> ModuleInstance in try ModuleInstance(standbyFor: artifact, engine: engine) }
-            let handoff = Handoff(made)
-            handle.post(.control { $0.standbyMade(handoff.value, for: name, of: artifact) })
-        }
-    }
-
-    private func standbyMade(_ made: Result<ModuleInstance, ModuleRefusal>, for name: String, of artifact: ModuleArtifact) {
-        guard let service = services[name] else { return }
-        service.standbyPending = false
-        switch made {
-        case .success(let instance):
-            // Made for a version that has since been swapped out, or a service since stopped: try again or drop it.
-            guard service.state.isRunning || service.state.isRestarting else { return }
-            guard catalog[service.config.module]?.serial == artifact.serial else { return prepareStandbyLater(service) }
-            service.standby = instance
-        case .failure(let refusal):
-            note(.warning, "no warm standby (restarts instantiate from scratch): \(refusal)", service: name)
-        }
-    }
-
-    static func isInstance(_ instance: ModuleInstance, of artifact: ModuleArtifact) -> Bool {
-        instance.artifact.serial == artifact.serial && !instance.isBound
     }
 
     private func wire(_ service: Service, _ resources: ServiceResources) {
@@ -399,24 +328,10 @@ public final class Supervisor {
 
     private func startWatchers(_ service: Service, _ running: Running) {
         let (generation, name, handle) = (service.generation, service.name, self.handle)
-        for (index, request) in running.resources.edgeLines {
-            let watcher = EdgeWatcher()
-            running.watchers.append(watcher)
-            spawnThread {
-                while !watcher.isStopped {
-                    let events: [GPIOEdgeEvent]
-                    do {
-                        events = try request.waitForEdges(timeoutNanoseconds: 100_000_000)
-                    } catch {
-                        // Released (restart, stop) or the chip went away: this watcher is done.
-                        return
-                    }
-                    guard !watcher.isStopped else { return }
-                    for event in events {
-                        handle.post(.edge(service: name, generation: generation, line: index, rising: event.edge == .rising,
-                                        timestamp: Int64(event.timestampNanoseconds)))
-                    }
-                }
+        running.watchers = running.resources.edgeLines.map { index, request in
+            EdgeWatcher.watch(request) { event in
+                handle.post(.edge(service: name, generation: generation, line: index, rising: event.edge == .rising,
+                                timestamp: Int64(event.timestampNanoseconds)))
             }
         }
     }
@@ -447,8 +362,8 @@ public final class Supervisor {
         note(.info, reason, service: name)
     }
 
-    /// `restart NAME`: a state reset of one service, the others untouched.
-    public func restart(_ name: String) -> Bool {
+    /// A state reset of one service, the others untouched; true when it runs again.
+    func restart(_ name: String) -> Bool {
         guard services[name] != nil else { return false }
         stopService(name, reason: "restarting")
         startService(name)

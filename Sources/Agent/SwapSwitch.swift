@@ -5,7 +5,8 @@ import ModuleRuntime
 /// The loop's side of a hot swap, over the supervisor: the checks that need the services
 /// (`plan`), then the pause itself (`switchOver`): snapshot each old instance, `code_change`
 /// the new one, switch all or none, put the old one on probation, and hand the store writer
-/// the module to record. Made for one step of one swap, on the loop thread.
+/// the module to record; and when the new version fails on probation, the way back
+/// (`rollBack`). Made for one step of one swap, on the loop thread.
 struct SwapSwitch {
     let supervisor: Supervisor
 
@@ -87,7 +88,7 @@ struct SwapSwitch {
             } catch let refusal as ModuleRefusal {
                 return .failure(.invalidModule(refusal))
             } catch {
-                return .failure(.invalidModule(ModuleRefusal("\(error)")))
+                return .failure(.invalidModule(ModuleRefusal(.instantiation, "\(error)")))
             }
         }
         let started = supervisor.now
@@ -124,7 +125,7 @@ struct SwapSwitch {
             } catch let crash as ServiceCrash {
                 refusal = .migrationFailed(crash, keeps: "\(old.manifest.name) \(old.manifest.version)")
             } catch {
-                refusal = .invalidModule(ModuleRefusal("\(error)"))
+                refusal = .invalidModule(ModuleRefusal(.instantiation, "\(error)"))
             }
             undo(migrated + [(service, old, next, timer)], manifest: manifest)
             for (name, readings) in savedReadings { supervisor.services[name]?.readings = readings }
@@ -155,19 +156,60 @@ struct SwapSwitch {
                 receipt.finish(problem: "\(error)")
             }
         }
-        supervisor.swapSerials[manifest.name, default: 0] += 1
+        let serial = supervisor.probations.swapped(manifest.name)
         let report = SwapReport(
             module: manifest.name, from: currentArtifact?.manifest.version.description ?? "?", to: manifest.version.description,
             services: migrated.map(\.service.name), pauseNanoseconds: pause, loopNanoseconds: supervisor.now - held, stateMigrated: stateMigrated,
-            storageProblem: nil, serial: supervisor.swapSerials[manifest.name] ?? 0)
+            storageProblem: nil, serial: serial)
         // A `failing` report the new version made in code_change counts at once, on probation.
         for entry in migrated {
             guard let running = entry.service.running, running.instance === entry.new, running.instance.health != running.loggedHealth else { continue }
             _ = supervisor.noticeHealth(entry.service, running, event: "code_change")
         }
         // Standbys of the new version, made off the loop thread.
-        for entry in migrated { supervisor.prepareStandbyLater(entry.service) }
+        let standbys = WarmStandby(supervisor: supervisor)
+        for entry in migrated { standbys.prepareLater(for: entry.service) }
         return .success((report, receipt))
+    }
+
+    /// On probation, the new version of `service`'s module failed early (`crash`): every
+    /// service of the module goes back to its old instance, kept intact, so the module runs
+    /// one version everywhere; the store writer reverts the record and notes why.
+    func rollBack(_ service: Service, after crash: ServiceCrash, to previous: ModuleInstance) {
+        let module = service.config.module
+        supervisor.note(.error, "\(crash); rolling back to \(previous.manifest.name) \(previous.manifest.version)", service: service.name)
+        supervisor.probations.rolledBack(module, to: previous.manifest.version.description, reason: crash.description)
+        // First: the standbys renewed below must be of the version running again.
+        supervisor.catalog[module] = previous.artifact
+        for other in supervisor.services.values where other.config.module == module {
+            guard let running = other.running, let probation = running.probation else { continue }
+            let old = probation.previous
+            running.probation = nil
+            running.instance = old
+            running.loggedHealth = old.health
+            // What the rolled-back version published goes with it.
+            other.readings = [:]
+            do {
+                try running.resources.adopt(old.manifest, parameters: supervisor.parameterValues(other.name, old.manifest))
+            } catch {
+                supervisor.note(.error, "cannot hand the resources back to \(old.manifest.version): \(error)", service: other.name)
+            }
+            running.resources.restoreTimer(milliseconds: probation.timerBeforeSwap)
+            supervisor.updateTimer(other)
+            WarmStandby(supervisor: supervisor).prepareLater(for: other)
+        }
+        let (handle, version, name) = (supervisor.handle, previous.manifest.version, service.name)
+        let store = handle.store
+        let given = (SemanticVersion(crash.version), "on probation: \(crash)")
+        supervisor.storeWriter.submit {
+            do {
+                try store.revert(module, to: version)
+                if let left = given.0 { try store.record(.rolledBack(left, reason: given.1), of: module) }
+                try store.record(.activated(version), of: module)
+            } catch {
+                handle.note(.warning, "rolled back, but could not record it: \(error)", service: name)
+            }
+        }
     }
 
     /// Puts back the old manifest and timer of supervisor.services whose swap did not complete.

@@ -34,7 +34,7 @@ public final class Watchdog: @unchecked Sendable {
         self.isAlive = isAlive
         // O_APPEND: a plain file standing in for the device (the simulated board) records every feed.
         descriptor = open(device, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw AgentRefusal("cannot open the watchdog \(device): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw AgentRefusal(.device, "cannot open the watchdog \(device): \(String(cString: strerror(errno)))") }
     }
 
     public func start() {

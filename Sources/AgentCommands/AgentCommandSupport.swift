@@ -4,25 +4,11 @@ import HardwareCommands
 import JSON
 import Updates
 
-/// The agent a console command runs against, with the parts beside it.
-func agent(_ context: CommandContext) throws -> RunningAgent {
-    guard let agent = context.agent as? RunningAgent else {
-        throw CommandFailure("this command needs the agent (midflightd)", exitStatus: 2)
-    }
-    return agent
-}
-
 /// Runs `body` on the agent's loop thread; a refusal becomes a one-line failure, and so
 /// does an agent that is stopping (its loop takes no more work).
-func onAgent<Result: Sendable>(_ context: CommandContext, _ body: @escaping @Sendable (Supervisor) throws -> Result) throws -> Result {
-    let answer: Swift.Result<Result, AgentRefusal>? = try agent(context).handle.performIfRunning { supervisor in
-        do {
-            return .success(try body(supervisor))
-        } catch let refusal as AgentRefusal {
-            return .failure(refusal)
-        } catch {
-            return .failure(AgentRefusal("\(error)"))
-        }
+func onAgent<Result: Sendable>(_ context: AgentContext, _ body: @escaping @Sendable (ConsoleRequests) throws(AgentRefusal) -> Result) throws -> Result {
+    let answer = context.agent.handle.performIfRunning { supervisor in
+        Swift.Result { () throws(AgentRefusal) -> Result in try body(supervisor.console) }
     }
     guard let outcome = answer else { throw CommandFailure("the agent is stopping", exitStatus: 1) }
     switch outcome {
@@ -34,11 +20,10 @@ func onAgent<Result: Sendable>(_ context: CommandContext, _ body: @escaping @Sen
 /// Runs `body` on the console's own thread (work that takes the loop thread only briefly
 /// itself, like a hot swap); a refusal becomes a one-line failure.
 func offLoop<Result, Refusal: Error & CustomStringConvertible>(
-    _ context: CommandContext, _ body: (AgentHandle) throws(Refusal) -> Result
+    _ context: AgentContext, _ body: (AgentHandle) throws(Refusal) -> Result
 ) throws -> Result {
-    let handle = try agent(context).handle
     do {
-        return try body(handle)
+        return try body(context.agent.handle)
     } catch {
         throw CommandFailure(error.description, exitStatus: 1)
     }

@@ -6,8 +6,8 @@ import JSON
 import Updates
 
 /// The firmware side of a board with A/B slots.
-func firmware(_ context: CommandContext) throws -> FirmwareManager {
-    guard let firmware = try agent(context).firmware else {
+func firmware(_ context: AgentContext) throws -> FirmwareManager {
+    guard let firmware = context.agent.firmware else {
         throw CommandFailure("this board has no firmware slots (no \"firmware\" section in its board.json)", exitStatus: 2)
     }
     return firmware
@@ -29,12 +29,12 @@ public struct FirmwareAgentCommand: ParsableCommand {
         subcommands: [Status.self, Validate.self, Revert.self, Install.self])
     public init() {}
 
-    public struct Status: ParsableCommand, ContextCommand {
+    public struct Status: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(abstract: "Running slot, version, validation and the last update's outcome.")
         @OptionGroup var options: JSONFlag
         public init() {}
 
-        public func execute(in context: CommandContext) throws {
+        public func execute(in context: AgentContext) throws {
             let manager = try firmware(context)
             let status = try refusing { () throws(FirmwareRefusal) in try manager.status() }
             if options.json {
@@ -59,11 +59,11 @@ public struct FirmwareAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Validate: ParsableCommand, ContextCommand {
+    public struct Validate: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(abstract: "Accept the firmware on trial now (instead of the health gate).")
         public init() {}
 
-        public func execute(in context: CommandContext) throws {
+        public func execute(in context: AgentContext) throws {
             let manager = try firmware(context)
             try refusing { () throws(FirmwareRefusal) in try manager.validate(reason: "fw validate") }
             manager.stopWatching()
@@ -71,12 +71,12 @@ public struct FirmwareAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Revert: ParsableCommand, ContextCommand {
+    public struct Revert: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(abstract: "Boot the other (validated) slot next; with --reboot, now.")
         @Flag(name: .long, help: "Reboot right away.") var reboot = false
         public init() {}
 
-        public func execute(in context: CommandContext) throws {
+        public func execute(in context: AgentContext) throws {
             let manager = try firmware(context)
             let slot = try refusing { () throws(FirmwareRefusal) in try manager.revert() }
             context.write("slot \(slot) boots next")
@@ -84,14 +84,14 @@ public struct FirmwareAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Install: ParsableCommand, ContextCommand {
+    public struct Install: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(abstract: "Install a firmware bundle from a file on the board into the other slot.")
         @Argument(help: "The .fw bundle.") var file: String
         @Flag(name: .long, help: "Reboot into it once installed.") var reboot = false
         @Flag(name: .long, help: "Accept a version older than the running one.") var allowDowngrade = false
         public init() {}
 
-        public func execute(in context: CommandContext) throws {
+        public func execute(in context: AgentContext) throws {
             let manager = try firmware(context)
             let downgrade = allowDowngrade
             let installer = try refusing { () throws(FirmwareRefusal) in try manager.beginInstall(allowDowngrade: downgrade) }
@@ -114,17 +114,17 @@ public struct FirmwareAgentCommand: ParsableCommand {
 }
 
 /// `reboot`: the board restarts (the simulated one runs its bootloader model).
-public struct RebootCommand: ParsableCommand, ContextCommand {
+public struct RebootCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "reboot", abstract: "Reboot the board.")
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         try requestReboot(context, reason: "reboot command")
     }
 }
 
-func requestReboot(_ context: CommandContext, reason: String) throws {
-    guard let action = try agent(context).reboot else {
+func requestReboot(_ context: AgentContext, reason: String) throws {
+    guard let action = context.agent.reboot else {
         throw CommandFailure("this agent cannot reboot the board", exitStatus: 1)
     }
     context.write("rebooting")
@@ -132,15 +132,15 @@ func requestReboot(_ context: CommandContext, reason: String) throws {
 }
 
 /// `watchdog [status]`, `watchdog snooze MINUTES`: the hardware watchdog's feeding.
-public struct WatchdogCommand: ParsableCommand, ContextCommand {
+public struct WatchdogCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(
         commandName: "watchdog", abstract: "Show the hardware watchdog, or snooze its guard for remote debugging.")
     @Argument(help: "status (default) or snooze.") var action = "status"
     @Argument(help: "Minutes to keep feeding even if the agent hangs (snooze; 0 ends it).") var minutes: Int?
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
-        guard let watchdog = try agent(context).watchdog else {
+    public func execute(in context: AgentContext) throws {
+        guard let watchdog = context.agent.watchdog else {
             throw CommandFailure("this board has no watchdog (no \"watchdog\" in its board.json)", exitStatus: 2)
         }
         switch action {

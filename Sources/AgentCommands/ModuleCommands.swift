@@ -7,12 +7,12 @@ import Platform
 import Updates
 
 /// `modules`: the modules in use.
-public struct ModulesCommand: ParsableCommand, ContextCommand {
+public struct ModulesCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "modules", abstract: "List the modules in use and their versions.")
     @OptionGroup var options: JSONFlag
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         let modules = try onAgent(context) { $0.moduleSummaries() }
         if options.json {
             context.write(JSONValue.array(modules.map {
@@ -35,13 +35,13 @@ public struct ModuleAgentCommand: ParsableCommand {
     /// Says what a swap did, after its probation unless `wait` is false; one that could not
     /// be stored (the old version comes back at the next start) or was rolled back on
     /// probation fails the command.
-    static func finish(_ report: SwapReport, wait: Bool, in context: CommandContext) throws {
-        let outcome = report.outcome(wait ? try agent(context).handle.awaitProbation(of: report) : nil)
+    static func finish(_ report: SwapReport, wait: Bool, in context: AgentContext) throws {
+        let outcome = report.outcome(wait ? context.agent.handle.awaitProbation(of: report) : nil)
         guard outcome.succeeded else { throw CommandFailure(outcome.line, exitStatus: 1) }
         context.write(outcome.line)
     }
 
-    public struct Load: ParsableCommand, ContextCommand {
+    public struct Load: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(abstract: "Hot-swap every service of a module to the .wasm in FILE.")
         @Argument(help: "Module name.") var name: String
         @Argument(help: "A built module (.wasm).") var file: String
@@ -49,7 +49,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         @Flag(name: .long, help: "Return at the switch instead of waiting for the probation verdict.") var noWait = false
         public init() {}
 
-        public func execute(in context: CommandContext) throws {
+        public func execute(in context: AgentContext) throws {
             let bytes: [UInt8]
             do {
                 bytes = try FileSystem.read(file, limit: 8 << 20)
@@ -62,7 +62,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Push: ParsableCommand, ContextCommand {
+    public struct Push: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Verify a signed bundle (.mfb) against the trusted keys and hot-swap it in.")
         @Argument(help: "A signed module bundle.") var file: String
@@ -70,7 +70,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         @Flag(name: .long, help: "Return at the switch instead of waiting for the probation verdict.") var noWait = false
         public init() {}
 
-        public func execute(in context: CommandContext) throws {
+        public func execute(in context: AgentContext) throws {
             let bytes: [UInt8]
             do {
                 bytes = try FileSystem.read(file, limit: 16 << 20)
@@ -79,31 +79,31 @@ public struct ModuleAgentCommand: ParsableCommand {
             }
             let report: SwapReport
             do {
-                report = try agent(context).modulePush.push(bytes, allowDowngrade: allowDowngrade)
-            } catch let refusal as PushRefusal {
-                throw CommandFailure(refusal.description, exitStatus: 1)
+                report = try context.agent.modulePush.push(bytes, allowDowngrade: allowDowngrade)
+            } catch {
+                throw CommandFailure(error.description, exitStatus: 1)
             }
             try ModuleAgentCommand.finish(report, wait: !noWait, in: context)
         }
     }
 
-    public struct History: ParsableCommand, ContextCommand {
+    public struct History: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(abstract: "The versions a module has run, oldest first.")
         @Argument(help: "Module name.") var name: String
         public init() {}
 
-        public func execute(in context: CommandContext) throws {
+        public func execute(in context: AgentContext) throws {
             let module = name
             for line in try offLoop(context, { handle throws(AgentRefusal) in try handle.moduleHistory(module) }) { context.write(line) }
         }
     }
 
-    public struct Rollback: ParsableCommand, ContextCommand {
+    public struct Rollback: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(abstract: "Swap back to the version before the current one.")
         @Argument(help: "Module name.") var name: String
         public init() {}
 
-        public func execute(in context: CommandContext) throws {
+        public func execute(in context: AgentContext) throws {
             let module = name
             try ModuleAgentCommand.finish(
                 try offLoop(context) { runtime throws(SwapRefusal) in try runtime.rollbackFromConsole(module) }, wait: false, in: context)
@@ -112,11 +112,11 @@ public struct ModuleAgentCommand: ParsableCommand {
 }
 
 /// `time`: the system clock and what the RTC services read.
-public struct TimeCommand: ParsableCommand, ContextCommand {
+public struct TimeCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "time", abstract: "Show the system clock and the RTC readings.")
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         let (wall, synchronized, rtcs) = try onAgent(context) { runtime in
             (runtime.time.wallNanoseconds / 1_000_000_000, runtime.time.isSynchronized,
              runtime.serviceSummaries().compactMap { summary -> (String, Int64)? in
@@ -130,12 +130,3 @@ public struct TimeCommand: ParsableCommand, ContextCommand {
         for (name, seconds) in rtcs { context.write("\(name)  \(seconds) (Unix s), \(seconds - wall >= 0 ? "+" : "")\(seconds - wall) s") }
     }
 }
-
-/// The agent console's commands, by first word, followed by the hardware ones.
-public let agentConsoleGroups: [(name: String, command: any ParsableCommand.Type)] = [
-    ("services", ServicesCommand.self), ("status", StatusCommand.self), ("watch", WatchCommand.self), ("restart", RestartCommand.self),
-    ("stop", StopCommand.self), ("start", StartCommand.self), ("params", ParamsCommand.self), ("set", SetCommand.self),
-    ("get", GetCommand.self), ("call", CallCommand.self), ("log", LogCommand.self), ("modules", ModulesCommand.self), ("module", ModuleAgentCommand.self),
-    ("time", TimeCommand.self), ("fw", FirmwareAgentCommand.self), ("reboot", RebootCommand.self),
-    ("watchdog", WatchdogCommand.self),
-] + ConsoleInterpreter.hardwareGroups

@@ -4,12 +4,12 @@ import HardwareCommands
 import JSON
 
 /// `services`: every service with its module, version, state and restarts.
-public struct ServicesCommand: ParsableCommand, ContextCommand {
+public struct ServicesCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "services", abstract: "List the services and their states.")
     @OptionGroup var options: JSONFlag
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         let summaries = try onAgent(context) { $0.serviceSummaries() }
         if options.json {
             context.write(JSONValue.array(summaries.map { summary in
@@ -26,20 +26,20 @@ public struct ServicesCommand: ParsableCommand, ContextCommand {
         context.write(table(
             ["SERVICE", "MODULE", "VERSION", "STATE", "HEALTH", "RESTARTS", "DETAIL"],
             summaries.map { [$0.name, $0.module, $0.version, $0.state, $0.health?.word ?? "-", String($0.restarts), $0.detail ?? $0.health?.reason ?? ""] }))
-        for problem in try agent(context).handle.dataProblems.withLock({ $0 }) { context.write("stored state: " + problem) }
+        for problem in context.agent.handle.dataProblems.withLock({ $0 }) { context.write("stored state: " + problem) }
     }
 }
 
 /// `status NAME`: one service in detail.
-public struct StatusCommand: ParsableCommand, ContextCommand {
+public struct StatusCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "status", abstract: "Show one service: state, grants, readings, last crash.")
     @Argument(help: "Service name.") var name: String
     @OptionGroup var options: JSONFlag
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         let service = name
-        let summary = try onAgent(context) { try $0.serviceSummary(service) }
+        let summary = try onAgent(context) { requests throws(AgentRefusal) in try requests.serviceSummary(service) }
         if options.json {
             context.write(JSONValue.object([
                 ("name", .string(summary.name)), ("module", .string(summary.module)), ("version", .string(summary.version)),
@@ -81,55 +81,55 @@ public struct StatusCommand: ParsableCommand, ContextCommand {
 }
 
 /// `restart NAME`, `stop NAME`, `start NAME`.
-public struct RestartCommand: ParsableCommand, ContextCommand {
+public struct RestartCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart a service with fresh state; the others are untouched.")
     @Argument(help: "Service name.") var name: String
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         let service = name
-        try onAgent(context) { try $0.restartFromConsole(service) }
+        try onAgent(context) { requests throws(AgentRefusal) in try requests.restart(service) }
         context.write("\(name) restarted")
     }
 }
 
-public struct StopCommand: ParsableCommand, ContextCommand {
+public struct StopCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a service (its supervisor leaves it stopped).")
     @Argument(help: "Service name.") var name: String
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         let service = name
-        try onAgent(context) { try $0.stop(service) }
+        try onAgent(context) { requests throws(AgentRefusal) in try requests.stop(service) }
         context.write("\(name) stopped")
     }
 }
 
-public struct StartCommand: ParsableCommand, ContextCommand {
+public struct StartCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped or failed service.")
     @Argument(help: "Service name.") var name: String
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         let service = name
-        try onAgent(context) { try $0.startFromConsole(service) }
+        try onAgent(context) { requests throws(AgentRefusal) in try requests.start(service) }
         context.write("\(name) started")
     }
 }
 
 /// `log [NAME] [-n N]`.
-public struct LogCommand: ParsableCommand, ContextCommand {
+public struct LogCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "log", abstract: "Show the last log lines, of one service or all.")
     @Argument(help: "Service name (all when omitted).") var name: String?
     @Option(name: [.customShort("n"), .long], help: "How many lines.") var lines: Int = 20
     @Flag(name: [.customShort("f"), .long], help: "Keep following new lines until Ctrl-C.") var follow = false
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         guard (1...LogBook.capacity).contains(lines) else {
             throw CommandFailure("-n must be 1-\(LogBook.capacity)", exitStatus: 2)
         }
-        let runtime = try agent(context).handle
+        let runtime = context.agent.handle
         if let name, !runtime.config.services.keys.contains(name) {
             throw CommandFailure("no service '\(name)'", exitStatus: 1)
         }
@@ -149,21 +149,21 @@ public struct LogCommand: ParsableCommand, ContextCommand {
 }
 
 /// `watch NAME`: the service's readings, again and again, until Ctrl-C (or `--count`).
-public struct WatchCommand: ParsableCommand, ContextCommand {
+public struct WatchCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(commandName: "watch", abstract: "Show a service's readings live until Ctrl-C.")
     @Argument(help: "Service name.") var name: String
     @Option(name: .long, help: "Stop after this many lines.") var count: Int?
     @Option(name: .long, help: "Milliseconds between lines.") var intervalMs: Int = 1000
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         guard (50...3_600_000).contains(intervalMs), count.map({ $0 >= 1 }) ?? true else {
             throw CommandFailure("--interval-ms must be 50-3600000 and --count at least 1", exitStatus: 2)
         }
         let service = name
         var shown = 0
         while !context.shouldStop() {
-            let summary = try onAgent(context) { try $0.serviceSummary(service) }
+            let summary = try onAgent(context) { requests throws(AgentRefusal) in try requests.serviceSummary(service) }
             let readings = summary.readings.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
             context.write("\(summary.name) \(summary.state) \(readings)")
             shown += 1
@@ -175,14 +175,14 @@ public struct WatchCommand: ParsableCommand, ContextCommand {
 }
 
 /// `call NAME [BYTE…]`: a request to a service's `call` handler, the reply in hex.
-public struct CallCommand: ParsableCommand, ContextCommand {
+public struct CallCommand: ParsableCommand, AgentCommand {
     public static let configuration = CommandConfiguration(
         commandName: "call", abstract: "Send bytes (hex, e.g. 0x01 2a) to a service's call handler and show its reply.")
     @Argument(help: "Service name.") var name: String
     @Argument(help: "Request bytes, hex.") var bytes: [String] = []
     public init() {}
 
-    public func execute(in context: CommandContext) throws {
+    public func execute(in context: AgentContext) throws {
         var request: [UInt8] = []
         for text in bytes {
             let digits = text.hasPrefix("0x") || text.hasPrefix("0X") ? String(text.dropFirst(2)) : text
@@ -192,7 +192,7 @@ public struct CallCommand: ParsableCommand, ContextCommand {
             request.append(byte)
         }
         let (service, message) = (name, request)
-        let reply = try onAgent(context) { try $0.call(service, request: message) }
+        let reply = try onAgent(context) { requests throws(AgentRefusal) in try requests.call(service, request: message) }
         context.write(reply.isEmpty ? "(empty reply)" : reply.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: " "))
     }
 }

@@ -26,11 +26,28 @@ public enum ModuleBundle {
         public let keyID: String
     }
 
-    /// Why a bundle is refused; said to the person who pushed it.
+    /// Why a bundle is refused: what kind of problem (for code that decides, such as a
+    /// rollout counting bad bundles apart from busy boards) and the line said to the person
+    /// who pushed it.
     public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
+        public enum Kind: String, Hashable, Sendable {
+            /// Not a bundle, or one of another format or kind, cut short or with bytes after it.
+            case malformed
+            /// Larger than the bundle or manifest limit.
+            case tooLarge
+            /// Signed by a key this board does not trust.
+            case untrustedKey
+            /// The signature does not verify (changed after signing), or signing failed.
+            case signature
+            /// The manifest or the module inside is not valid, or they disagree.
+            case invalidModule
+        }
+
+        public let kind: Kind
         public let description: String
 
-        public init(_ description: String) {
+        public init(_ kind: Kind, _ description: String) {
+            self.kind = kind
             self.description = description
         }
     }
@@ -40,20 +57,20 @@ public enum ModuleBundle {
         let manifestBytes: [UInt8]
         do {
             guard let embedded = try WasmBinary.customSection(ModuleABI.manifestSection, in: wasm) else {
-                throw Refusal("the module has no embedded manifest; build it with `midflight module build`")
+                throw Refusal(.invalidModule, "the module has no embedded manifest; build it with `midflight module build`")
             }
             manifestBytes = embedded
             _ = try ModuleManifest.parse(manifestBytes, file: "embedded manifest")
         } catch let refusal as Refusal {
             throw refusal
         } catch {
-            throw Refusal("\(error)")
+            throw Refusal(.invalidModule, "\(error)")
         }
         var bytes = magic + [format, moduleKind]
         bytes += hexBytes(SigningKeys.id(of: key.publicKey))
         bytes += littleEndian(UInt32(manifestBytes.count)) + littleEndian(UInt32(wasm.count))
         bytes += manifestBytes + wasm
-        guard let signature = try? key.signature(for: bytes) else { throw Refusal("signing failed") }
+        guard let signature = try? key.signature(for: bytes) else { throw Refusal(.signature, "signing failed") }
         return bytes + Array(signature)
     }
 
@@ -62,14 +79,14 @@ public enum ModuleBundle {
     /// signature checks out.
     public static func verify(_ bytes: [UInt8], trusted: TrustStore) throws(Refusal) -> Contents {
         guard bytes.count <= maximumSize else {
-            throw Refusal("bundle of \(bytes.count) bytes is larger than the \(maximumSize)-byte limit")
+            throw Refusal(.tooLarge, "bundle of \(bytes.count) bytes is larger than the \(maximumSize)-byte limit")
         }
         guard bytes.count >= headerSize + signatureSize else {
-            throw Refusal(bytes.isEmpty ? "empty bundle (nothing on standard input?)" : "truncated bundle: \(bytes.count) bytes is shorter than a header and a signature")
+            throw Refusal(.malformed, bytes.isEmpty ? "empty bundle (nothing on standard input?)" : "truncated bundle: \(bytes.count) bytes is shorter than a header and a signature")
         }
-        guard Array(bytes[0..<8]) == magic else { throw Refusal("not a Midflight bundle (bad magic)") }
-        guard bytes[8] == format else { throw Refusal("bundle format \(bytes[8]) is not supported (this agent reads format \(format))") }
-        guard bytes[9] == moduleKind else { throw Refusal("not a module bundle (kind \(bytes[9]))") }
+        guard Array(bytes[0..<8]) == magic else { throw Refusal(.malformed, "not a Midflight bundle (bad magic)") }
+        guard bytes[8] == format else { throw Refusal(.malformed, "bundle format \(bytes[8]) is not supported (this agent reads format \(format))") }
+        guard bytes[9] == moduleKind else { throw Refusal(.malformed, "not a module bundle (kind \(bytes[9]))") }
         let keyID = bytes[10..<18].map { byte in
             let text = String(byte, radix: 16)
             return text.count == 1 ? "0" + text : text
@@ -78,26 +95,26 @@ public enum ModuleBundle {
         let rawManifest = readUInt32(bytes, 18)
         let rawWasm = readUInt32(bytes, 22)
         guard rawManifest <= UInt32(maximumManifest) else {
-            throw Refusal("manifest of \(rawManifest) bytes is larger than the \(maximumManifest)-byte limit")
+            throw Refusal(.tooLarge, "manifest of \(rawManifest) bytes is larger than the \(maximumManifest)-byte limit")
         }
         guard rawWasm <= UInt32(maximumSize) else {
-            throw Refusal("module of \(rawWasm) bytes is larger than the \(maximumSize)-byte limit")
+            throw Refusal(.tooLarge, "module of \(rawWasm) bytes is larger than the \(maximumSize)-byte limit")
         }
         let manifestLength = Int(rawManifest)
         let wasmLength = Int(rawWasm)
         let expected = headerSize + manifestLength + wasmLength + signatureSize
         guard expected == bytes.count else {
-            throw Refusal(expected > bytes.count
+            throw Refusal(.malformed, expected > bytes.count
                 ? "truncated bundle: \(bytes.count) of \(expected) bytes"
                 : "bundle has \(bytes.count - expected) bytes after its signature")
         }
         guard let key = trusted.key(id: keyID) else {
-            throw Refusal("signed by unknown key \(keyID); trusted keys: \(trusted.ids.isEmpty ? "none" : trusted.ids.joined(separator: ", "))")
+            throw Refusal(.untrustedKey, "signed by unknown key \(keyID); trusted keys: \(trusted.ids.isEmpty ? "none" : trusted.ids.joined(separator: ", "))")
         }
         let signed = Array(bytes[0..<(bytes.count - signatureSize)])
         let signature = Array(bytes[(bytes.count - signatureSize)...])
         guard key.isValidSignature(signature, for: signed) else {
-            throw Refusal("bad signature: the bundle was changed after signing, or not signed by key \(keyID)")
+            throw Refusal(.signature, "bad signature: the bundle was changed after signing, or not signed by key \(keyID)")
         }
         let manifestBytes = Array(bytes[headerSize..<(headerSize + manifestLength)])
         let wasm = Array(bytes[(headerSize + manifestLength)..<(headerSize + manifestLength + wasmLength)])
@@ -105,16 +122,16 @@ public enum ModuleBundle {
         do {
             manifest = try ModuleManifest.parse(manifestBytes, file: "bundle manifest")
         } catch {
-            throw Refusal(error.description)
+            throw Refusal(.invalidModule, error.description)
         }
         let embedded: [UInt8]?
         do {
             embedded = try WasmBinary.customSection(ModuleABI.manifestSection, in: wasm)
         } catch {
-            throw Refusal("the module is not valid WebAssembly (\(error))")
+            throw Refusal(.invalidModule, "the module is not valid WebAssembly (\(error))")
         }
         guard embedded == manifestBytes else {
-            throw Refusal("the bundle's manifest is not the one embedded in its module")
+            throw Refusal(.invalidModule, "the bundle's manifest is not the one embedded in its module")
         }
         return Contents(manifest: manifest, wasm: wasm, keyID: keyID)
     }

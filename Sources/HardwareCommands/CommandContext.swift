@@ -16,14 +16,11 @@ public final class CommandContext: @unchecked Sendable {
     public let shouldStop: () -> Bool
     /// Sleeps, returning early if the command should stop.
     public let sleep: (UInt64) -> Void
-    /// The agent, inside `midflightd` (for the service commands).
-    public let agent: AnyObject?
 
     public init(
         backend: any HardwareBackend, allowsBoardSelection: Bool, output: @escaping (String) -> Void,
-        shouldStop: @escaping () -> Bool = { false }, sleep: @escaping (UInt64) -> Void, agent: AnyObject? = nil
+        shouldStop: @escaping () -> Bool = { false }, sleep: @escaping (UInt64) -> Void
     ) {
-        self.agent = agent
         self.backend = backend
         simulatedBoard = backend as? SimulatedBoard
         self.allowsBoardSelection = allowsBoardSelection

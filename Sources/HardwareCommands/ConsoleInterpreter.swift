@@ -13,9 +13,17 @@ public struct ConsoleInterpreter {
         ("i2c", I2CCommand.self), ("gpio", GPIOCommand.self), ("sim", SimCommand.self),
     ]
 
-    public init(context: CommandContext, groups: [(name: String, command: any ParsableCommand.Type)] = ConsoleInterpreter.hardwareGroups) {
+    /// Runs a parsed command that is not a `ContextCommand` (an agent's command, which
+    /// needs more than the context); false when it does not know the command either.
+    let runOther: (any ParsableCommand) throws -> Bool
+
+    public init(
+        context: CommandContext, groups: [(name: String, command: any ParsableCommand.Type)] = ConsoleInterpreter.hardwareGroups,
+        runOther: @escaping (any ParsableCommand) throws -> Bool = { _ in false }
+    ) {
         self.context = context
         self.groups = groups
+        self.runOther = runOther
     }
 
     /// Executes one line; returns the exit status (0 success, 1 failure, 2 bad usage).
@@ -43,11 +51,11 @@ public struct ConsoleInterpreter {
         }
         do {
             let parsed = try group.command.parseAsRoot(arguments)
-            guard let runnable = parsed as? any ContextCommand else {
+            if let runnable = parsed as? any ContextCommand {
+                try runnable.execute(in: context)
+            } else if try !runOther(parsed) {
                 context.write(group.command.helpMessage(for: type(of: parsed), columns: 80))
-                return 0
             }
-            try runnable.execute(in: context)
             return 0
         } catch let failure as CommandFailure {
             context.write("error: \(failure.message)")

@@ -10,13 +10,35 @@ import ModuleABI
 public final class ServiceResources {
     /// Why a service cannot get its resources: what the manifest asks does not match the
     /// grants, or the hardware refused.
-    public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
-        public let message: String
-        public var description: String { message }
+    public enum Refusal: Error, Hashable, Sendable, CustomStringConvertible {
+        /// `module` (name and version) needs `need` (I2C devices, GPIO lines, the clock),
+        /// and `service` is granted `granted`.
+        case notGranted(module: String, need: String, service: String, granted: String)
+        /// `module` sets the system clock, and `service` is not granted the clock.
+        case clockNotGranted(module: String, service: String)
+        /// `module` has no parameter `name` (a test host asked for one).
+        case noParameter(module: String, name: String)
+        /// The hardware refused (no device, line busy, …).
+        case hardware(service: String, HardwareError)
+        /// `module` requests its lines otherwise than the version that holds them.
+        case linesRequestedDifferently(module: String)
 
-        public init(message: String) {
-            self.message = message
+        public var description: String {
+            switch self {
+            case .notGranted(let module, let need, let service, let granted):
+                return "\(module) needs \(need) but service \(service) is granted \(granted)"
+            case .clockNotGranted(let module, let service):
+                return "\(module) needs to set the system clock, which service \(service) is not granted"
+            case .noParameter(let module, let name):
+                return "\(module) has no parameter \(name)"
+            case .hardware(let service, let error):
+                return "\(service): \(error)"
+            case .linesRequestedDifferently(let module):
+                return "\(module) requests its GPIO lines differently; restart the service instead"
+            }
         }
+
+        public var message: String { description }
     }
 
     public let serviceName: String
@@ -80,22 +102,25 @@ public final class ServiceResources {
             try acquire()
         } catch {
             release()
-            throw Refusal(message: "\(serviceName): \(error)")
+            throw .hardware(service: serviceName, error)
         }
     }
 
     /// Refuses a manifest that asks for more (or other) than the service is granted.
     public static func check(manifest: ModuleManifest, against grants: ServiceGrants, service: String) throws(Refusal) {
+        let module = "\(manifest.name) \(manifest.version)"
         guard manifest.i2c.count == grants.i2c.count else {
-            throw Refusal(
-                message: "\(manifest.name) \(manifest.version) needs \(manifest.i2c.count) I2C device(s) (\(manifest.i2c.map(\.role).joined(separator: ", "))) but service \(service) is granted \(grants.i2c.count)")
+            throw .notGranted(
+                module: module, need: "\(manifest.i2c.count) I2C device(s) (\(manifest.i2c.map(\.role).joined(separator: ", ")))",
+                service: service, granted: "\(grants.i2c.count)")
         }
         guard manifest.gpio.count == grants.gpio.count else {
-            throw Refusal(
-                message: "\(manifest.name) \(manifest.version) needs \(manifest.gpio.count) GPIO line(s) (\(manifest.gpio.map(\.role).joined(separator: ", "))) but service \(service) is granted \(grants.gpio.count)")
+            throw .notGranted(
+                module: module, need: "\(manifest.gpio.count) GPIO line(s) (\(manifest.gpio.map(\.role).joined(separator: ", ")))",
+                service: service, granted: "\(grants.gpio.count)")
         }
         if manifest.clockSet, !grants.clockSet {
-            throw Refusal(message: "\(manifest.name) \(manifest.version) needs to set the system clock, which service \(service) is not granted")
+            throw .clockNotGranted(module: module, service: service)
         }
     }
 
@@ -122,7 +147,7 @@ public final class ServiceResources {
         guard next.gpio.map({ [$0.direction.rawValue, $0.edges.rawValue, $0.bias.rawValue] })
             == manifest.gpio.map({ [$0.direction.rawValue, $0.edges.rawValue, $0.bias.rawValue] })
         else {
-            throw Refusal(message: "\(next.name) \(next.version) requests its GPIO lines differently; restart the service instead")
+            throw .linesRequestedDifferently(module: "\(next.name) \(next.version)")
         }
     }
 

@@ -19,7 +19,7 @@ public struct ModuleArtifact: Sendable {
     /// Checks `bytes` (from `source`, for messages) and refuses with the first problem found.
     public init(bytes: [UInt8], source: String, engine: ModuleEngine) throws(ModuleRefusal) {
         guard bytes.count <= engine.limits.moduleBytes else {
-            throw ModuleRefusal("\(source): \(bytes.count) bytes is larger than the \(engine.limits.moduleBytes)-byte limit")
+            throw ModuleRefusal(.limits, "\(source): \(bytes.count) bytes is larger than the \(engine.limits.moduleBytes)-byte limit")
         }
         let manifestBytes: [UInt8]?
         let memories: [WasmBinary.MemoryLimits]
@@ -29,54 +29,54 @@ public struct ModuleArtifact: Sendable {
             memories = try WasmBinary.memories(of: bytes)
             tables = try WasmBinary.tables(of: bytes)
         } catch {
-            throw ModuleRefusal("\(source): not a WebAssembly module (\(error))")
+            throw ModuleRefusal(.invalid, "\(source): not a WebAssembly module (\(error))")
         }
         guard let manifestBytes else {
             throw ModuleRefusal(
-                "\(source): no \(ModuleABI.manifestSection) section; build modules with `midflight module build`")
+                .invalid, "\(source): no \(ModuleABI.manifestSection) section; build modules with `midflight module build`")
         }
         do {
             manifest = try ModuleManifest.parse(manifestBytes, file: "\(source) (embedded manifest)")
         } catch {
-            throw ModuleRefusal(error.description)
+            throw ModuleRefusal(.invalid, error.description)
         }
         let name = "\(manifest.name) \(manifest.version)"
         guard (ModuleABI.oldestSupportedVersion...ModuleABI.version).contains(manifest.abi) else {
             throw ModuleRefusal(
-                "\(name) was built for module ABI \(manifest.abi); this agent runs ABI \(ModuleABI.oldestSupportedVersion) to \(ModuleABI.version)")
+                .incompatible, "\(name) was built for module ABI \(manifest.abi); this agent runs ABI \(ModuleABI.oldestSupportedVersion) to \(ModuleABI.version)")
         }
         guard memories.count == 1, let maximum = memories[0].maximum else {
-            throw ModuleRefusal("\(name): a module defines exactly one memory with a maximum size (link with --max-memory)")
+            throw ModuleRefusal(.limits, "\(name): a module defines exactly one memory with a maximum size (link with --max-memory)")
         }
         guard maximum <= engine.limits.memoryPages else {
             throw ModuleRefusal(
-                "\(name): memory may grow to \(maximum) pages of 64 KiB, above the \(engine.limits.memoryPages) pages (\(engine.limits.memoryPages * 64) KiB) limit")
+                .limits, "\(name): memory may grow to \(maximum) pages of 64 KiB, above the \(engine.limits.memoryPages) pages (\(engine.limits.memoryPages * 64) KiB) limit")
         }
         var entries: UInt64 = 0
         for table in tables {
             guard let maximum = table.maximum else {
-                throw ModuleRefusal("\(name): a table has no maximum size (tables must declare one, as memories do)")
+                throw ModuleRefusal(.limits, "\(name): a table has no maximum size (tables must declare one, as memories do)")
             }
             guard maximum <= engine.limits.tableEntries - entries else {
-                throw ModuleRefusal("\(name): its tables may grow beyond \(engine.limits.tableEntries) entries")
+                throw ModuleRefusal(.limits, "\(name): its tables may grow beyond \(engine.limits.tableEntries) entries")
             }
             entries += maximum
         }
         do {
             module = try parseWasm(bytes: bytes)
         } catch {
-            throw ModuleRefusal("\(name): invalid WebAssembly: \(error)")
+            throw ModuleRefusal(.invalid, "\(name): invalid WebAssembly: \(error)")
         }
         let provided = Dictionary(uniqueKeysWithValues: ModuleABI.Import.all.map { ($0.name, $0) })
         for entry in module.imports {
             guard entry.module == ModuleABI.importModule, let function = provided[entry.name],
                 case .function = entry.descriptor
             else {
-                throw ModuleRefusal("\(name) imports \(entry.module).\(entry.name), which the host does not provide")
+                throw ModuleRefusal(.incompatible, "\(name) imports \(entry.module).\(entry.name), which the host does not provide")
             }
             guard ModuleABI.Import.introduced(function) <= manifest.abi else {
                 throw ModuleRefusal(
-                    "\(name) imports \(entry.name), which came with ABI \(ModuleABI.Import.introduced(function)), but says it is built for ABI \(manifest.abi)")
+                    .incompatible, "\(name) imports \(entry.name), which came with ABI \(ModuleABI.Import.introduced(function)), but says it is built for ABI \(manifest.abi)")
             }
         }
         let exported = Set(module.exports.compactMap { export -> String? in
@@ -85,10 +85,10 @@ public struct ModuleArtifact: Sendable {
         })
         let missing = ModuleABI.Export.all.map(\.name).filter { !exported.contains($0) }
         guard missing.isEmpty else {
-            throw ModuleRefusal("\(name) does not export \(missing.joined(separator: ", "))")
+            throw ModuleRefusal(.missingExport, "\(name) does not export \(missing.joined(separator: ", "))")
         }
         guard module.exports.contains(where: { $0.name == "memory" }) else {
-            throw ModuleRefusal("\(name) does not export its memory")
+            throw ModuleRefusal(.missingExport, "\(name) does not export its memory")
         }
         byteCount = bytes.count
         serial = Self.serials.add(1, ordering: .relaxed).newValue

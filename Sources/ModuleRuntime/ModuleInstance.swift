@@ -61,16 +61,16 @@ public final class ModuleInstance {
             store.fuel = Fuel(remaining: engine.fuel(forNanoseconds: binding.resources?.eventBudgetNanoseconds ?? ServiceResources.defaultEventBudgetNanoseconds))
             instance = try artifact.module.instantiate(store: store, imports: imports)
         } catch {
-            throw ModuleRefusal("\(name) cannot be instantiated: \(ModuleInstance.reason(error))")
+            throw ModuleRefusal(.instantiation, "\(name) cannot be instantiated: \(ModuleInstance.reason(error))")
         }
         for expected in ModuleABI.Export.all {
             guard let function = instance.exports[function: expected.name] else {
-                throw ModuleRefusal("\(name) does not export \(expected.name)")
+                throw ModuleRefusal(.missingExport, "\(name) does not export \(expected.name)")
             }
             guard function.type.parameters == expected.parameters.map(\.wasmType),
                 function.type.results == expected.results.map(\.wasmType)
             else {
-                throw ModuleRefusal("\(name): \(expected.name) has the wrong signature (expected \(expected))")
+                throw ModuleRefusal(.missingExport, "\(name): \(expected.name) has the wrong signature (expected \(expected))")
             }
             exports[expected.name] = function
         }
@@ -78,10 +78,10 @@ public final class ModuleInstance {
         do {
             version = try invoke(ModuleABI.Export.abiVersion, [], event: "abi check")
         } catch {
-            throw ModuleRefusal("\(name): \(error.reason)")
+            throw ModuleRefusal(.instantiation, "\(name): \(error.reason)")
         }
         guard case .i32(let abi) = version.first, Int32(bitPattern: abi) == artifact.manifest.abi else {
-            throw ModuleRefusal("\(name) reports an ABI other than the \(artifact.manifest.abi) its manifest names")
+            throw ModuleRefusal(.incompatible, "\(name) reports an ABI other than the \(artifact.manifest.abi) its manifest names")
         }
     }
 

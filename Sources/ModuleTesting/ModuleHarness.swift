@@ -31,7 +31,7 @@ public final class ModuleHarness<Module: DeviceModule>: NativeModuleHost {
         var values = manifest.parameters.map(\.defaultValue)
         for (name, value) in overrides {
             guard let (index, parameter) = manifest.parameter(named: name) else {
-                throw ServiceResources.Refusal(message: "\(manifest.name) has no parameter \(name)")
+                throw ServiceResources.Refusal.noParameter(module: manifest.name, name: name)
             }
             values[index] = try parameter.validate(value)
         }
@@ -84,7 +84,7 @@ public final class ModuleHarness<Module: DeviceModule>: NativeModuleHost {
     /// Sets a parameter by name, validated as the console would.
     public func setParameter(_ name: String, _ value: Double) throws {
         guard let (index, parameter) = manifest.parameter(named: name) else {
-            throw ServiceResources.Refusal(message: "\(manifest.name) has no parameter \(name)")
+            throw ServiceResources.Refusal.noParameter(module: manifest.name, name: name)
         }
         resources.parameters[index] = try parameter.validate(value)
         run { module?.parameterChanged(index: index, value: value) }

@@ -5,6 +5,7 @@ import ArgumentParser
 import Bundles
 import Crypto
 import Foundation
+import Platform
 
 /// `midflight keys generate`: a bundle-signing key pair.
 public struct KeysCommand: ParsableCommand {
@@ -75,18 +76,17 @@ public struct SignCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
             wasmPath = try ModuleBuilder.standard().build(input).path
         }
-        guard let wasm = FileManager.default.contents(atPath: wasmPath) else {
-            throw ModuleBundle.Refusal("\(wasmPath): cannot read")
+        let wasm = try FileSystem.read(wasmPath, limit: ModuleBundle.maximumSize)
+        let keyText: [UInt8]
+        do {
+            keyText = try FileSystem.read(keyPath, limit: 64 << 10)
+        } catch {
+            throw FileSystem.Failure(path: keyPath, reason: "cannot read the signing key (\(error.reason); create one with `midflight keys generate`)")
         }
-        guard let keyData = FileManager.default.contents(atPath: keyPath) else {
-            throw ModuleBundle.Refusal("\(keyPath): cannot read the signing key (create one with `midflight keys generate`)")
-        }
-        let key = try SigningKeys.parsePrivate(String(decoding: keyData, as: UTF8.self), file: keyPath)
-        let bundle = try ModuleBundle.create(wasm: Array(wasm), key: key)
+        let key = try SigningKeys.parsePrivate(String(decoding: keyText, as: UTF8.self), file: keyPath)
+        let bundle = try ModuleBundle.create(wasm: wasm, key: key)
         let destination = output ?? (wasmPath.hasSuffix(".wasm") ? String(wasmPath.dropLast(5)) : wasmPath) + ".mfb"
-        guard FileManager.default.createFile(atPath: destination, contents: Data(bundle)) else {
-            throw ModuleBundle.Refusal("cannot write \(destination)")
-        }
+        try FileSystem.writeAtomically(bundle, to: destination)
         return destination
     }
 }

@@ -11,6 +11,11 @@ public enum FileSystem {
         public var path: String
         public var reason: String
         public var description: String { "\(path): \(reason)" }
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// Reads a whole file, refusing ones larger than `limit` bytes.

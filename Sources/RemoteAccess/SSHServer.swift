@@ -93,7 +93,7 @@ public final class SSHServer: Sendable {
                                 }
                                 return child.eventLoop.makeCompletedFuture {
                                     try child.pipeline.syncOperations.addHandler(
-                                        SessionHandler(agent: agent, allowsPty: { delegate.allowsPty.load(ordering: .acquiring) }))
+                                        SessionRouter(agent: agent, allowsPty: { delegate.allowsPty.load(ordering: .acquiring) }))
                                 }
                             }),
                     ])

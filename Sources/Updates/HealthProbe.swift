@@ -8,6 +8,6 @@ public protocol HealthProbe: Sendable {
 
 extension AgentHandle: HealthProbe {
     public func permanentServiceHealth() -> ServiceHealth? {
-        performIfRunning { $0.permanentServiceHealth() }
+        performIfRunning { ServiceHealth(permanentServicesOf: $0) }
     }
 }

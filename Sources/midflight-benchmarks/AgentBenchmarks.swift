@@ -69,7 +69,7 @@ struct AgentBenchmarks {
 
     func waitUntilRunning(_ runtime: AgentHandle, count: Int) throws {
         for _ in 0..<5000 {
-            if runtime.perform({ $0.serviceSummaries().filter { $0.state == "running" }.count }) == count { return }
+            if runtime.perform({ $0.console.serviceSummaries().filter { $0.state == "running" }.count }) == count { return }
             usleep(1000)
         }
         throw BenchmarkFailure("services did not all start")
@@ -112,7 +112,7 @@ struct AgentBenchmarks {
         figures.add("swap_pause", "swap pause, 1 service (5-field state)", pauses)
         figures.add("swap_loop", "loop held by the swap (checks, bind, pause)", held)
         figures.add("swap_full", "full swap: signed push → running", full)
-        let summary = try runtime.perform { runtime in Result(catching: { try runtime.serviceSummary("c0") }) }.get()
+        let summary = try runtime.perform { runtime in Result(catching: { try runtime.console.serviceSummary("c0") }) }.get()
         print("  after 1100 swaps c0 runs \(summary.module) \(summary.version), \(summary.state)")
     }
 
@@ -148,11 +148,11 @@ struct AgentBenchmarks {
                 // (about an instantiation after the restart); without: back to back.
                 if standby { try waitForStandby(runtime) }
                 let start = Benchmarks.now()
-                let crashed = runtime.perform { runtime in (try? runtime.call("c0", request: [0xFF])) == nil }
+                let crashed = runtime.perform { runtime in (try? runtime.console.call("c0", request: [0xFF])) == nil }
                 guard crashed else { throw BenchmarkFailure("the crash call was answered") }
                 var answered = false
                 while !answered {
-                    answered = runtime.perform { runtime in (try? runtime.call("c0", request: [0])) != nil }
+                    answered = runtime.perform { runtime in (try? runtime.console.call("c0", request: [0])) != nil }
                 }
                 if batch > 0 { samples.append(Benchmarks.now() - start) }
             }
@@ -166,7 +166,7 @@ struct AgentBenchmarks {
 
     func waitForStandby(_ runtime: AgentHandle) throws {
         for _ in 0..<20_000 {
-            if runtime.perform({ (try? $0.serviceSummary("c0"))?.standby != nil }) { return }
+            if runtime.perform({ (try? $0.console.serviceSummary("c0"))?.standby != nil }) { return }
             usleep(50)
         }
         throw BenchmarkFailure("no warm standby within a second")
@@ -180,7 +180,7 @@ struct AgentBenchmarks {
         var samples: [UInt64] = []
         for round in 0..<21_000 {
             let start = Benchmarks.now()
-            let reply = runtime.perform { runtime in try? runtime.call("c0", request: [0]) }
+            let reply = runtime.perform { runtime in try? runtime.console.call("c0", request: [0]) }
             if round >= 1000 { samples.append(Benchmarks.now() - start) }
             guard reply?.count == 8 else { throw BenchmarkFailure("no reply") }
         }
@@ -213,11 +213,11 @@ struct AgentBenchmarks {
             let end = Benchmarks.now() + 2_000_000_000
             while Benchmarks.now() < end {
                 let start = Benchmarks.now()
-                let reply = runtime.perform { runtime in try? runtime.call("c0", request: [0]) }
+                let reply = runtime.perform { runtime in try? runtime.console.call("c0", request: [0]) }
                 samples.append(Benchmarks.now() - start)
                 guard reply?.count == 8 else { throw BenchmarkFailure("no reply from c0 beside the hog") }
             }
-            let restarts = runtime.perform { (try? $0.serviceSummary("hog"))?.restarts ?? 0 }
+            let restarts = runtime.perform { (try? $0.console.serviceSummary("hog"))?.restarts ?? 0 }
             guard restarts > 0 else { throw BenchmarkFailure("the hog was never stopped") }
             figures.add(
                 "hostile_call_\(budget)", "call round trip beside a hostile service (budget \(budget) ms, \(restarts) stops)", samples)
@@ -354,7 +354,7 @@ struct AgentBenchmarks {
         let edges = driven.load(ordering: .acquiring)
         // The module publishes on its 100 ms timer; two periods make the last edges visible.
         usleep(300_000)
-        let readings = try runtime.perform { runtime in Result(catching: { try runtime.serviceSummary("c0") }) }.get().readings
+        let readings = try runtime.perform { runtime in Result(catching: { try runtime.console.serviceSummary("c0") }) }.get().readings
         let counted = Int((readings.first { $0.0 == "rising" }?.1 ?? 0) + (readings.first { $0.0 == "falling" }?.1 ?? 0))
         let rssAfter = Self.status(of: "self", field: "VmRSS:")
         print("  soak: 10000 swaps in \(FirmwareBenchmarks.format(seconds)) s under \(edges) edges; counted \(counted), lost \(edges - counted); RSS \(rssBefore) → \(rssAfter) kB")

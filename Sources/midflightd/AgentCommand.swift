@@ -250,9 +250,8 @@ struct AgentCommand: ParsableCommand {
         let context = CommandContext(
             backend: backend, allowsBoardSelection: false, output: Terminal.writeLine,
             shouldStop: { interruptRequested.load(ordering: .relaxed) },
-            sleep: { Terminal.sleep(nanoseconds: $0, shouldStop: { interruptRequested.load(ordering: .relaxed) }) },
-            agent: running)
-        let interpreter = ConsoleInterpreter(context: context, groups: agentConsoleGroups)
+            sleep: { Terminal.sleep(nanoseconds: $0, shouldStop: { interruptRequested.load(ordering: .relaxed) }) })
+        let interpreter = AgentConsole.interpreter(context: context, agent: running)
         let interactive = Terminal.isInteractive
         while true {
             if interactive { Terminal.write("midflight> ", to: STDOUT_FILENO) }

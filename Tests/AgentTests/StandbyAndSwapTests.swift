@@ -53,7 +53,7 @@ import Testing
     }
 
     func summary(_ runtime: AgentHandle, _ name: String) -> ServiceSummary? {
-        runtime.perform { try? $0.serviceSummary(name) }
+        runtime.perform { try? $0.console.serviceSummary(name) }
     }
 
     /// Polls `condition` for up to five seconds.
@@ -66,7 +66,7 @@ import Testing
     }
 
     func call(_ runtime: AgentHandle, _ name: String, _ request: [UInt8]) -> Result<[UInt8], AgentRefusal> {
-        runtime.perform { runtime in Result { () throws(AgentRefusal) -> [UInt8] in try runtime.call(name, request: request) } }
+        runtime.perform { runtime in Result { () throws(AgentRefusal) -> [UInt8] in try runtime.console.call(name, request: request) } }
     }
 
     /// bench-counter 2.0.0, which reads 1.0.0's state.
@@ -89,6 +89,7 @@ import Testing
             Issue.record("the crash call was answered")
             return
         }
+        #expect(crash.kind == .serviceFailed)
         #expect(crash.description.contains("c0 crashed handling the call"), "\(crash)")
         #expect(crash.description.contains("bench-counter 1.0.0 crashed in call"), "\(crash)")
         #expect(eventually { summary(runtime, "c0")?.state == "running" })
@@ -110,19 +111,44 @@ import Testing
         #expect(starts == ["started bench-counter 1.0.0", "started bench-counter 1.0.0"], "\(starts)")
     }
 
+    @Test func consoleRefusalsSayWhatKindOfProblemTheyAre() throws {
+        let fixture = try agent()
+        defer { fixture.runtime.shutdown() }
+        let runtime = fixture.runtime
+        func refusal(_ body: @escaping @Sendable (ConsoleRequests) throws(AgentRefusal) -> Void) -> AgentRefusal? {
+            let outcome = runtime.perform { supervisor in Result { () throws(AgentRefusal) in try body(supervisor.console) } }
+            guard case .failure(let refusal) = outcome else { return nil }
+            return refusal
+        }
+        let unknown = refusal { requests throws(AgentRefusal) in try requests.stop("nope") }
+        #expect(unknown?.kind == .unknownName)
+        #expect(unknown?.description.hasPrefix("no service 'nope' (services: ") == true, "\(String(describing: unknown))")
+        #expect(refusal { requests throws(AgentRefusal) in try requests.start("c0") }?.kind == .wrongState)
+        #expect(refusal { requests throws(AgentRefusal) in _ = try requests.getParameter("c0", "nope") }?.kind == .unknownName)
+        #expect(refusal { requests throws(AgentRefusal) in _ = try requests.setParameter("c0", "nope", "1") }?.kind == .unknownName)
+        #expect(refusal { requests throws(AgentRefusal) in try requests.stop("c0") } == nil)
+        #expect(refusal { requests throws(AgentRefusal) in _ = try requests.call("c0", request: [0]) }?.kind == .wrongState)
+        #expect((try? runtime.moduleHistory("nope")) == nil)
+        do {
+            _ = try runtime.moduleHistory("nope")
+        } catch {
+            #expect(error.kind == .unknownName)
+        }
+    }
+
     @Test func aStoppedServiceGivesUpItsStandbyAndGetsOneWhenStartedAgain() throws {
         let fixture = try agent()
         defer { fixture.runtime.shutdown() }
         let runtime = fixture.runtime
         #expect(eventually { summary(runtime, "c0")?.standby != nil })
-        let stopped = runtime.perform { runtime in Result { () throws(AgentRefusal) in try runtime.stop("c0") } }
+        let stopped = runtime.perform { runtime in Result { () throws(AgentRefusal) in try runtime.console.stop("c0") } }
         #expect((try? stopped.get()) != nil)
         #expect(summary(runtime, "c0")?.standby == nil)
         #expect(summary(runtime, "c0")?.state == "stopped")
         // Still none a while later: nothing made for a stopped service is kept.
         Thread.sleep(forTimeInterval: 0.2)
         #expect(summary(runtime, "c0")?.standby == nil)
-        let started = runtime.perform { runtime in Result { () throws(AgentRefusal) in try runtime.startFromConsole("c0") } }
+        let started = runtime.perform { runtime in Result { () throws(AgentRefusal) in try runtime.console.start("c0") } }
         #expect((try? started.get()) != nil)
         #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
     }
@@ -147,7 +173,7 @@ import Testing
             try runtime.load(module: "bench-counter", bytes: v2, source: "counter-v2.wasm", allowDowngrade: false)
         }
         #expect(summary(runtime, "c0")?.standby == "2.0.0")
-        #expect(runtime.perform { $0.moduleSummaries() }.first?.version == "2.0.0")
+        #expect(runtime.perform { $0.console.moduleSummaries() }.first?.version == "2.0.0")
     }
 
     @Test func refusedSwapsSayWhyAsValuesAndLeaveTheRunningVersion() throws {
@@ -179,7 +205,7 @@ import Testing
             if case SwapRefusal.noEarlierVersion("bench-counter")? = error as? SwapRefusal { return true }
             return false
         }
-        #expect(runtime.perform { $0.moduleSummaries() }.first?.version == "1.0.0")
+        #expect(runtime.perform { $0.console.moduleSummaries() }.first?.version == "1.0.0")
     }
 
     @Test func aCallThatCrashesOnProbationSaysItRolledBack() throws {

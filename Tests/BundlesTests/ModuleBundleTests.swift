@@ -38,6 +38,33 @@ func fakeModule(_ manifest: String = #"{"name": "m", "version": "1.0.0", "abi": 
         }
     }
 
+    func kind(_ bytes: [UInt8], trusted store: TrustStore? = nil) -> ModuleBundle.Refusal.Kind? {
+        do {
+            _ = try ModuleBundle.verify(bytes, trusted: store ?? trusted)
+            return nil
+        } catch {
+            return error.kind
+        }
+    }
+
+    @Test func eachRefusalSaysWhatKindOfProblemItIs() throws {
+        let bundle = try ModuleBundle.create(wasm: fakeModule(), key: key)
+        var tampered = bundle
+        tampered[bundle.count - 1] ^= 0x01
+        #expect(kind(bundle) == nil)
+        #expect(kind(fakeModule()) == .malformed)
+        #expect(kind(Array(bundle.dropLast(3))) == .malformed)
+        #expect(kind([UInt8](repeating: 0, count: ModuleBundle.maximumSize + 1)) == .tooLarge)
+        #expect(kind(bundle, trusted: TrustStore(keys: [])) == .untrustedKey)
+        #expect(kind(tampered) == .signature)
+        do {
+            _ = try ModuleBundle.create(wasm: WasmBinary.magic, key: key)
+            Issue.record("a module without a manifest was signed")
+        } catch {
+            #expect(error.kind == .invalidModule)
+        }
+    }
+
     @Test func anUnsignedModuleIsRefused() {
         #expect(refusal(fakeModule() + [UInt8](repeating: 0, count: 100)) == "not a Midflight bundle (bad magic)")
         #expect(refusal([]) == "empty bundle (nothing on standard input?)")

@@ -18,6 +18,17 @@ import Testing
         }
     }
 
+    func refusedKind(_ bytes: [UInt8]) -> ModuleRefusal.Kind? {
+        do {
+            _ = try instantiate(bytes, grants: ServiceGrants(), board: runtimeBoard())
+            return nil
+        } catch let refusal as ModuleRefusal {
+            return refusal.kind
+        } catch {
+            return nil
+        }
+    }
+
     func crash(_ bytes: [UInt8], grants: ServiceGrants = ServiceGrants(), _ body: (ModuleInstance) throws -> Void) throws -> ServiceCrash? {
         let instance = try instantiate(bytes, grants: grants, board: runtimeBoard())
         do {
@@ -156,6 +167,7 @@ import Testing
             ],
             extra: "(table $t 0 funcref)")
         #expect(refusal(bytes)?.contains("a table has no maximum size") == true)
+        #expect(refusedKind(bytes) == .limits)
     }
 
     @Test(arguments: [
@@ -239,6 +251,7 @@ import Testing
             == "hostile 1.0.0 was built for module ABI 3; this agent runs ABI 1 to 2")
         let lying = try watModule(overrides: ["mf_abi_version": "(func (export \"mf_abi_version\") (result i32) (i32.const 7))"])
         #expect(refusal(lying) == "hostile 1.0.0 reports an ABI other than the 1 its manifest names")
+        #expect(refusedKind(lying) == .incompatible)
         // A manifest saying 2 with a module answering 1 (or the reverse) is a lie too.
         #expect(refusal(try watModule(manifest: #"{"name": "hostile", "version": "1.0.0", "abi": 2}"#))
             == "hostile 1.0.0 reports an ABI other than the 2 its manifest names")
@@ -307,12 +320,14 @@ import Testing
         #expect(refusal(try watModule(omit: ["mf_snapshot", "mf_code_change"])) == "hostile 1.0.0 does not export mf_snapshot, mf_code_change")
         let wrong = try watModule(overrides: ["mf_tick": "(func (export \"mf_tick\") (param i32) (result i32) (i32.const 0))"])
         #expect(refusal(wrong) == "hostile 1.0.0: mf_tick has the wrong signature (expected mf_tick() -> (i32))")
+        #expect(refusedKind(wrong) == .missingExport)
         #expect(refusal(try watModule(memory: "(memory 1 1)")) == "hostile 1.0.0 does not export its memory")
     }
 
     @Test func foreignImportsAreRefused() throws {
         let bytes = try watModule(imports: #"(import "env" "system" (func (param i32) (result i32)))"#)
         #expect(refusal(bytes) == "hostile 1.0.0 imports env.system, which the host does not provide")
+        #expect(refusedKind(bytes) == .incompatible)
     }
 
     @Test(arguments: [
@@ -322,6 +337,7 @@ import Testing
     ])
     func garbageIsRefused(bytes: [UInt8], message: String) {
         #expect(refusal(bytes)?.contains(message) == true)
+        #expect(refusedKind(bytes) == .invalid)
     }
 
     @Test func aModuleWithoutAManifestOrWithABadOneIsRefused() throws {

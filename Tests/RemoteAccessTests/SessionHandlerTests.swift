@@ -28,15 +28,20 @@ import Updates
     }
 
     /// A session channel on `agent`, with its requests made in order.
-    func session(_ agent: RunningAgent, request: any Sendable...) async throws -> NIOAsyncTestingChannel {
+    func session(_ agent: RunningAgent, allowsPty: Bool = true, before: [UInt8] = [], request: any Sendable...) async throws -> NIOAsyncTestingChannel {
         let channel = NIOAsyncTestingChannel()
         try await channel.testingEventLoop.executeInContext {
-            try channel.pipeline.syncOperations.addHandler(SessionHandler(agent: agent))
+            try channel.pipeline.syncOperations.addHandler(SessionRouter(agent: agent, allowsPty: { allowsPty }))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 22)).get()
+        if !before.isEmpty { try await channel.writeInbound(bytes(before)) }
         for event in request { channel.pipeline.fireUserInboundEventTriggered(event) }
         return channel
     }
+
+    static let terminal = SSHChannelRequestEvent.PseudoTerminalRequest(
+        wantReply: false, term: "xterm", terminalCharacterWidth: 80, terminalRowHeight: 24, terminalPixelWidth: 0,
+        terminalPixelHeight: 0, terminalModes: SSHTerminalModes([:]))
 
     /// Everything the session writes until it closes: standard output and standard error.
     func output(of channel: NIOAsyncTestingChannel) async throws -> (out: String, err: String) {
@@ -77,10 +82,7 @@ import Updates
     @Test func aTerminalSessionEchoesEditsRecallsHistoryAndLeavesOnCtrlD() async throws {
         let agent = try agent()
         defer { agent.handle.shutdown() }
-        let terminal = SSHChannelRequestEvent.PseudoTerminalRequest(
-            wantReply: false, term: "xterm", terminalCharacterWidth: 80, terminalRowHeight: 24, terminalPixelWidth: 0,
-            terminalPixelHeight: 0, terminalModes: SSHTerminalModes([:]))
-        let channel = try await session(agent, request: terminal, SSHChannelRequestEvent.ShellRequest(wantReply: false))
+        let channel = try await session(agent, request: Self.terminal, SSHChannelRequestEvent.ShellRequest(wantReply: false))
         // A typo erased with Ctrl-U, a command, then ↑ Enter runs it again, and Ctrl-D leaves;
         // each key sent once the prompt is back, as a person types.
         var out = ""
@@ -135,5 +137,31 @@ import Updates
         #expect(try await output(of: fwup).err.contains("refused: this board has no firmware slots"))
         let sftp = try await session(agent, request: Self.subsystem("sftp"))
         #expect(try await output(of: sftp).err.contains("unknown subsystem 'sftp'; this device serves module-push and fwup"))
+    }
+
+    @Test func aSessionServesItsFirstRequestOnlyAndDropsBytesSentBeforeIt() async throws {
+        let agent = try agent()
+        defer { agent.handle.shutdown() }
+        // Bytes before any request are nobody's; a subsystem asked for after the command is refused.
+        let channel = try await session(
+            agent, before: Array("fwup\n".utf8), request: SSHChannelRequestEvent.ExecRequest(command: "time", wantReply: false),
+            Self.subsystem("fwup"))
+        let (out, err) = try await output(of: channel)
+        #expect(out.contains("(Unix s)"), "\(out) \(err)")
+        #expect(!err.contains("firmware"), "\(err)")
+        #expect(!channel.isActive)
+    }
+
+    @Test func aKeyWithoutATerminalGetsTheConsoleWithoutEchoOrPrompt() async throws {
+        let agent = try agent()
+        defer { agent.handle.shutdown() }
+        let channel = try await session(agent, allowsPty: false, request: Self.terminal, SSHChannelRequestEvent.ShellRequest(wantReply: false))
+        try await channel.writeInbound(bytes(Array("time\n".utf8)))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        let (out, _) = try await output(of: channel)
+        #expect(out.hasPrefix("Midflight console on empty. Type help; Ctrl-D leaves.\n"), "\(out)")
+        #expect(out.contains("(Unix s)"), "\(out)")
+        // No terminal: no prompt, no echo of what was typed, plain newlines.
+        #expect(!out.contains("midflight> ") && !out.contains("\r\n") && !out.contains("time\n"), "\(out)")
     }
 }

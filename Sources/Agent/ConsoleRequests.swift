@@ -1,58 +1,36 @@
 import Boards
+import Hardware
 import Manifests
 import ModuleHost
 import ModuleRuntime
 
-/// What the console shows about a service.
-public struct ServiceSummary: Sendable {
-    public let name: String
-    public let module: String
-    public let version: String
-    public let state: String
-    public let detail: String?
-    public let restarts: Int
-    public let grants: [String]
-    public let readings: [(String, Double)]
-    public let lastCrash: String?
-    public let timerMilliseconds: Int
-    /// Edge timestamp (the kernel's, on Linux) → handler done, over the last edges; nil before the first.
-    public let edgeLatency: EdgeLatency.Summary?
-    /// The version of the warm standby instance waiting for the next restart, if one is ready.
-    public let standby: String?
-    /// What the running instance reports about itself; nil when the service is not running.
-    public let health: HealthReport?
-}
+/// What a console asks of the supervisor, on the loop thread (through
+/// `AgentHandle.perform`, as `supervisor.console`): summaries, parameters, calls, start,
+/// stop and restart. Made for one request; not `Sendable`, like the supervisor.
+public struct ConsoleRequests {
+    let supervisor: Supervisor
 
-/// One parameter as the console shows it.
-public struct ParameterSummary: Sendable {
-    public let parameter: ModuleParameter
-    public let value: Double
-}
+    private var services: [String: Service] { supervisor.services }
+    private var config: AgentConfig { supervisor.config }
 
-/// A refusal of a console request, for people.
-public struct AgentRefusal: Error, Sendable, CustomStringConvertible {
-    public let description: String
+    /// The board's clock, as the services see it.
+    public var time: any SystemTime { supervisor.time }
 
-    public init(_ description: String) {
-        self.description = description
-    }
-}
-
-extension Supervisor {
     private func service(_ name: String) throws(AgentRefusal) -> Service {
         guard let service = services[name] else {
-            throw AgentRefusal("no service '\(name)' (services: \(config.serviceOrder.joined(separator: ", ")))")
+            throw AgentRefusal(.unknownName, "no service '\(name)' (services: \(config.serviceOrder.joined(separator: ", ")))")
         }
         return service
     }
 
-    /// Every service in start order (run on the loop thread through `perform`).
+    /// Every service in start order.
     public func serviceSummaries() -> [ServiceSummary] {
         config.serviceOrder.compactMap { services[$0] }.map(summary)
     }
 
-    func summary(_ service: Service) -> ServiceSummary {
-        let manifest = service.instance?.manifest ?? catalog[service.config.module]?.manifest
+    private func summary(_ service: Service) -> ServiceSummary {
+        let now = supervisor.now
+        let manifest = service.instance?.manifest ?? supervisor.catalog[service.config.module]?.manifest
         var detail: String?
         switch service.state {
         case .failed(let reason), .stopped(let reason): detail = reason
@@ -77,16 +55,16 @@ extension Supervisor {
     private func manifest(of service: Service) throws(AgentRefusal) -> ModuleManifest {
         if let manifest = service.instance?.manifest { return manifest }
         do {
-            return try artifact(for: service.config.module).manifest
+            return try supervisor.artifact(for: service.config.module).manifest
         } catch {
-            throw AgentRefusal(error.description)
+            throw AgentRefusal(.moduleUnavailable, error.description)
         }
     }
 
     public func parameters(of name: String) throws(AgentRefusal) -> [ParameterSummary] {
         let service = try service(name)
         let manifest = try manifest(of: service)
-        let values = service.resources?.parameters ?? parameterValues(name, manifest)
+        let values = service.resources?.parameters ?? supervisor.parameterValues(name, manifest)
         return zip(manifest.parameters, values).map { ParameterSummary(parameter: $0, value: $1) }
     }
 
@@ -96,24 +74,26 @@ extension Supervisor {
         let manifest = try manifest(of: service)
         guard let (index, parameter) = manifest.parameter(named: parameterName) else {
             throw AgentRefusal(
+                .unknownName,
                 "\(manifest.name) has no parameter '\(parameterName)' (parameters: \(manifest.parameters.map(\.name).joined(separator: ", ")))")
         }
         let value: Double
         do {
             value = try parameter.parse(text)
         } catch {
-            throw AgentRefusal(error.message)
+            throw AgentRefusal(.invalidValue, error.message)
         }
         do {
-            parameterEpoch += 1
-            try store.setParameter(parameterName, value, of: name)
+            supervisor.parameterEpoch += 1
+            try supervisor.store.setParameter(parameterName, value, of: name)
         } catch {
-            throw AgentRefusal("not stored: \(error)")
+            throw AgentRefusal(.storage, "not stored: \(error)")
         }
         if service.state.isRunning, let instance = service.instance {
-            deliver(service, event: "parameter") { try $0.setParameter(index: index, value: value) }
+            supervisor.deliver(service, event: "parameter") { try $0.setParameter(index: index, value: value) }
             if let crash = crashReport(service, instance) {
-                throw AgentRefusal("\(name).\(parameterName) = \(parameter.format(value)) stored, but \(name) crashed handling it: \(crash)")
+                throw AgentRefusal(
+                    .serviceFailed, "\(name).\(parameterName) = \(parameter.format(value)) stored, but \(name) crashed handling it: \(crash)")
             }
         }
         return "\(name).\(parameterName) = \(parameter.format(value))"
@@ -125,12 +105,12 @@ extension Supervisor {
     public func call(_ name: String, request: [UInt8]) throws(AgentRefusal) -> [UInt8] {
         let service = try service(name)
         guard service.state.isRunning, let instance = service.instance else {
-            throw AgentRefusal("\(name) is not running (\(service.state.description))")
+            throw AgentRefusal(.wrongState, "\(name) is not running (\(service.state.description))")
         }
         var reply: [UInt8] = []
-        deliver(service, event: "call") { reply = try $0.call(request) }
+        supervisor.deliver(service, event: "call") { reply = try $0.call(request) }
         if let crash = crashReport(service, instance) {
-            throw AgentRefusal("\(name) crashed handling the call: \(crash)")
+            throw AgentRefusal(.serviceFailed, "\(name) crashed handling the call: \(crash)")
         }
         return reply
     }
@@ -151,28 +131,29 @@ extension Supervisor {
         for summary in try parameters(of: name) where summary.parameter.name == parameterName {
             return summary.parameter.format(summary.value)
         }
-        throw AgentRefusal("\(services[name]?.config.module ?? name) has no parameter '\(parameterName)'")
+        throw AgentRefusal(.unknownName, "\(services[name]?.config.module ?? name) has no parameter '\(parameterName)'")
     }
 
     public func stop(_ name: String) throws(AgentRefusal) {
         let service = try service(name)
-        stopService(name, reason: "stopped from the console")
+        supervisor.stopService(name, reason: "stopped from the console")
         service.standby = nil
     }
 
-    public func startFromConsole(_ name: String) throws(AgentRefusal) {
+    public func start(_ name: String) throws(AgentRefusal) {
         let service = try service(name)
-        guard !service.state.isRunning else { throw AgentRefusal("\(name) is already running") }
-        startService(name)
+        guard !service.state.isRunning else { throw AgentRefusal(.wrongState, "\(name) is already running") }
+        supervisor.startService(name)
         guard service.state.isRunning else {
-            throw AgentRefusal("\(name) did not start: \(service.lastCrash ?? service.state.description)")
+            throw AgentRefusal(.serviceFailed, "\(name) did not start: \(service.lastCrash ?? service.state.description)")
         }
     }
 
-    public func restartFromConsole(_ name: String) throws(AgentRefusal) {
+    /// `restart NAME`: a state reset of one service, the others untouched.
+    public func restart(_ name: String) throws(AgentRefusal) {
         _ = try service(name)
-        guard restart(name) else {
-            throw AgentRefusal("\(name) did not start again: \(services[name]?.lastCrash ?? "see log")")
+        guard supervisor.restart(name) else {
+            throw AgentRefusal(.serviceFailed, "\(name) did not start again: \(services[name]?.lastCrash ?? "see log")")
         }
     }
 
@@ -180,7 +161,7 @@ extension Supervisor {
     public func moduleSummaries() -> [(name: String, version: String, bytes: Int, services: [String])] {
         let names = Set(config.services.values.map(\.module)).sorted()
         return names.map { name in
-            let artifact = try? artifact(for: name)
+            let artifact = try? supervisor.artifact(for: name)
             return (
                 name, artifact?.manifest.version.description ?? "-", artifact?.byteCount ?? 0,
                 config.serviceOrder.filter { services[$0]?.config.module == name }
@@ -188,21 +169,22 @@ extension Supervisor {
         }
     }
 
-    /// `module history NAME` on the loop: every version that ran, in the order first tried,
-    /// with what became of it (active, rolled back and why, replaced by which). Call
+    /// `module history NAME`: every version that ran, in the order first tried, with what
+    /// became of it (active, rolled back and why, replaced by which). Call
     /// `AgentHandle.moduleHistory`, which lets the store writer finish first.
     func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
         guard config.services.values.contains(where: { $0.module == name }) else {
-            throw AgentRefusal("no service runs module '\(name)'")
+            throw AgentRefusal(.unknownName, "no service runs module '\(name)'")
         }
-        let running = (try? artifact(for: name))?.manifest.version
+        let store = supervisor.store
+        let running = (try? supervisor.artifact(for: name))?.manifest.version
         var outcomes = store.outcomes(of: name)
         if outcomes.events.isEmpty {
             // Before the journal (or without one): the versions the history says were active.
             for version in store.history(of: name) { outcomes.add(.activated(version)) }
         }
         var lines = outcomes.lines(running: running)
-        if store.history(of: name).isEmpty, let running, catalog.builtInSources[name]?.version == running {
+        if store.history(of: name).isEmpty, let running, supervisor.catalog.builtInSources[name]?.version == running {
             lines = lines.map { $0.hasPrefix("\(running) ") ? $0 + " (built in)" : $0 }
         }
         return lines
@@ -214,8 +196,8 @@ extension AgentHandle {
     /// is written first, off the loop thread (the loop never waits for an fsync).
     public func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
         flushStore()
-        guard let answer = performIfRunning({ supervisor in Result { () throws(AgentRefusal) in try supervisor.moduleHistory(name) } }) else {
-            throw AgentRefusal("the agent is stopping")
+        guard let answer = performIfRunning({ supervisor in Result { () throws(AgentRefusal) in try supervisor.console.moduleHistory(name) } }) else {
+            throw AgentRefusal(.stopping, "the agent is stopping")
         }
         return try answer.get()
     }
