@@ -172,7 +172,7 @@ public struct ConsoleRequests {
     /// `module history NAME`: every version that ran, in the order first tried, with what
     /// became of it (active, rolled back and why, replaced by which). Call
     /// `AgentHandle.moduleHistory`, which lets the store writer finish first.
-    func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
+    func moduleHistory(_ name: String) throws(AgentRefusal) -> [ModuleHistoryEntry] {
         guard config.services.values.contains(where: { $0.module == name }) else {
             throw AgentRefusal(.unknownName, "no service runs module '\(name)'")
         }
@@ -183,18 +183,22 @@ public struct ConsoleRequests {
             // Before the journal (or without one): the versions the history says were active.
             for version in store.history(of: name) { outcomes.add(.activated(version)) }
         }
-        var lines = outcomes.lines(running: running)
+        var entries = outcomes.entries(running: running)
         if store.history(of: name).isEmpty, let running, supervisor.catalog.builtInSources[name]?.version == running {
-            lines = lines.map { $0.hasPrefix("\(running) ") ? $0 + " (built in)" : $0 }
+            entries = entries.map { entry in
+                var entry = entry
+                entry.builtIn = entry.version == running
+                return entry
+            }
         }
-        return lines
+        return entries
     }
 }
 
 extension AgentHandle {
     /// `module history NAME`: what the store writer was given so far (a rollback's record)
     /// is written first, off the loop thread (the loop never waits for an fsync).
-    public func moduleHistory(_ name: String) throws(AgentRefusal) -> [String] {
+    public func moduleHistory(_ name: String) throws(AgentRefusal) -> [ModuleHistoryEntry] {
         flushStore()
         guard let answer = performIfRunning({ supervisor in Result { () throws(AgentRefusal) in try supervisor.console.moduleHistory(name) } }) else {
             throw AgentRefusal(.stopping, "the agent is stopping")

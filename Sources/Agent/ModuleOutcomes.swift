@@ -59,28 +59,29 @@ public struct ModuleOutcomes: Hashable, Sendable {
         if events.count > Self.limit { events.removeFirst(events.count - Self.limit) }
     }
 
-    /// One line per version, in the order they were first tried: `active` for `running`,
-    /// else `rolled back: WHY` or `replaced by NEXT`.
-    public func lines(running: SemanticVersion?) -> [String] {
+    /// Each version, in the order they were first tried, with its outcome: `active` for
+    /// `running`, else rolled back (why) or replaced (by which).
+    public func entries(running: SemanticVersion?) -> [ModuleHistoryEntry] {
         var order: [SemanticVersion] = []
         for event in events where !order.contains(event.version) { order.append(event.version) }
         if let running, !order.contains(running) { order.append(running) }
-        let width = order.map(\.description.count).max() ?? 0
-        return order.map { version in
-            let padded = version.description + String(repeating: " ", count: width - version.description.count)
-            return "\(padded)  \(outcome(of: version, running: running))"
-        }
+        return order.map { ModuleHistoryEntry(version: $0, outcome: outcome(of: $0, running: running)) }
     }
 
-    private func outcome(of version: SemanticVersion, running: SemanticVersion?) -> String {
-        if version == running { return "active" }
-        guard let index = events.lastIndex(where: { $0.version == version }) else { return "replaced" }
+    /// `entries` as the console prints them: one line per version, versions padded.
+    public func lines(running: SemanticVersion?) -> [String] {
+        ModuleHistoryEntry.lines(entries(running: running))
+    }
+
+    private func outcome(of version: SemanticVersion, running: SemanticVersion?) -> ModuleHistoryEntry.Outcome {
+        if version == running { return .active }
+        guard let index = events.lastIndex(where: { $0.version == version }) else { return .replaced(by: nil) }
         switch events[index] {
         case .rolledBack(_, let reason):
-            return reason.isEmpty ? "rolled back" : "rolled back: \(reason)"
+            return .rolledBack(reason: reason)
         case .activated:
             let next = events[(index + 1)...].first { if case .activated(let other) = $0 { return other != version } else { return false } }
-            return next.map { "replaced by \($0.version)" } ?? "replaced"
+            return .replaced(by: next?.version)
         }
     }
 }

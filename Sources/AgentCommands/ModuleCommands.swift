@@ -90,11 +90,26 @@ public struct ModuleAgentCommand: ParsableCommand {
     public struct History: ParsableCommand, AgentCommand {
         public static let configuration = CommandConfiguration(abstract: "The versions a module has run, oldest first.")
         @Argument(help: "Module name.") var name: String
+        @OptionGroup var options: JSONFlag
         public init() {}
 
         public func execute(in context: AgentContext) throws {
             let module = name
-            for line in try offLoop(context, { handle throws(AgentRefusal) in try handle.moduleHistory(module) }) { context.write(line) }
+            let entries = try offLoop(context) { handle throws(AgentRefusal) in try handle.moduleHistory(module) }
+            guard options.json else {
+                return ModuleHistoryEntry.lines(entries).forEach(context.write)
+            }
+            context.write(JSONValue.array(entries.map { entry in
+                var fields: [(String, JSONValue)] = [
+                    ("version", .string(entry.version.description)), ("outcome", .string(entry.outcome.word)), ("builtIn", .bool(entry.builtIn)),
+                ]
+                switch entry.outcome {
+                case .active: break
+                case .rolledBack(let reason): fields.append(("reason", .string(reason)))
+                case .replaced(let next): fields.append(("replacedBy", next.map { .string($0.description) } ?? .null))
+                }
+                return .object(fields)
+            }).serialized)
         }
     }
 

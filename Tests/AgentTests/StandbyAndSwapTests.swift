@@ -231,7 +231,7 @@ import Testing
         // And a standby of the version running again is made.
         #expect(eventually { summary(runtime, "c0")?.standby == "1.0.0" })
         // The history's revert is queued behind the swap's record: 1.0.0 is active again.
-        let history = Result { () throws(AgentRefusal) in try runtime.moduleHistory("bench-counter") }
+        let history = Result { () throws(AgentRefusal) in ModuleHistoryEntry.lines(try runtime.moduleHistory("bench-counter")) }
         #expect((try? history.get())?.first == "1.0.0  active", "\(history)")
         #expect((try? history.get())?.last?.hasPrefix("2.0.0  rolled back: on probation: bench-counter 2.0.0 crashed in call") == true, "\(history)")
         guard case .success(let reply) = call(runtime, "c0", [0]) else {
