@@ -196,7 +196,7 @@ let package = Package(
         ),
         .testTarget(
             name: "UpdatesTests",
-            dependencies: ["Updates", "Agent", "Bundles", "Firmware", "SimulatedHardware", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Updates", "Agent", "Bundles", "Firmware", "Manifests", "SimulatedHardware", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "RemoteAccessTests",

@@ -1,7 +1,9 @@
 import Agent
 import Bundles
+import Crypto
 import Firmware
 import Foundation
+import Manifests
 import Testing
 import Updates
 
@@ -35,6 +37,48 @@ import Updates
         first.endInstall(installer)
         let next = try second.beginInstall()
         second.endInstall(next)
+    }
+
+    /// Streams `bundle` into a new install; the refusal, if any.
+    func install(_ bundle: [UInt8], with manager: FirmwareManager) throws -> FirmwareRefusal? {
+        let installer = try manager.beginInstall()
+        defer { manager.endInstall(installer) }
+        do {
+            var offset = 0
+            while offset < bundle.count {
+                let end = min(offset + 65_536, bundle.count)
+                try installer.feed(bundle[offset..<end])
+                offset = end
+            }
+            try installer.finish()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func keysTrustedAtASighupSignInstallsFromThenOn() throws {
+        let (folder, layout) = try board()
+        let manager = try manager(folder, layout)
+        let key = Curve25519.Signing.PrivateKey()
+        let image = folder + "/rootfs.img"
+        try Data((0..<(64 << 10)).map { UInt8($0 & 0xFF) }).write(to: URL(fileURLWithPath: image))
+        try FirmwareBundle.create(
+            imagePath: image, outputPath: folder + "/new.fw", compatible: ["sim"], version: SemanticVersion("1.1.0")!, securityVersion: 0,
+            minimumAgentVersion: SemanticVersion("0.1.0")!, key: key)
+        let bundle = Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/new.fw")))
+        let refused = try install(bundle, with: manager)
+        #expect(refused?.kind == .signature, "\(String(describing: refused))")
+        #expect(refused?.description.contains("unknown key") == true, "\(String(describing: refused))")
+        // What `midflightd` does at a SIGHUP once the key is in the trusted-keys folder.
+        manager.replaceTrustedKeys(TrustStore(keys: [key.publicKey]))
+        #expect(try install(bundle, with: manager) == nil)
+        // And a key taken away no longer signs.
+        let (otherFolder, otherLayout) = try board()
+        let other = try self.manager(otherFolder, otherLayout)
+        other.replaceTrustedKeys(TrustStore(keys: [key.publicKey]))
+        other.replaceTrustedKeys(TrustStore(keys: []))
+        #expect(try install(bundle, with: other)?.kind == .signature)
     }
 
     @Test func revertingATrialByHandIsReportedAsSuch() throws {
