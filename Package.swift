@@ -122,12 +122,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The local control socket: frames and clients (Foundation-free, for every front-end), and the core's server.
+        .target(name: "ControlProtocol"),
+        .target(
+            name: "ControlServer",
+            dependencies: ["Agent", "AgentCommands", "Bundles", "ControlProtocol", "Firmware", "HardwareCommands", "Platform", "Updates"]
+        ),
+        .executableTarget(name: "midflight-shell", dependencies: ["ControlProtocol"]),
         .executableTarget(
             name: "midflightd",
             dependencies: [
                 "Hardware", "Boards", "HardwareCommands", "SimulatedHardware", "LinuxHardware", "Agent",
-                "AgentCommands", "Platform", "Bundles", "CLinux", "Firmware", "RemoteAccess", "HardwareContract", "ModuleHost", "Updates",
-                "ModuleRuntime",
+                "AgentCommands", "Platform", "Bundles", "CLinux", "ControlServer", "Firmware", "RemoteAccess", "HardwareContract", "ModuleHost",
+                "Updates", "ModuleRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -199,9 +206,13 @@ let package = Package(
             dependencies: ["Updates", "Agent", "Bundles", "Firmware", "Manifests", "SimulatedHardware", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
+            name: "ControlTests",
+            dependencies: ["ControlProtocol", "ControlServer", "Agent", "Bundles", "SimulatedHardware", "Updates", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
             name: "RemoteAccessTests",
             dependencies: [
-                "RemoteAccess", "Agent", "Bundles", "SimulatedHardware", "Updates", .product(name: "NIOCore", package: "swift-nio"),
+                "RemoteAccess", "Agent", "Bundles", "Platform", "SimulatedHardware", "Updates", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOSSH", package: "swift-nio-ssh"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

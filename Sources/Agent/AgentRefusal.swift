@@ -1,4 +1,5 @@
-/// Why the agent refused a console request: what kind of problem (for code that decides,
+/// Why the agent refused a console request (or could not open a device it was given, the
+/// watchdog): what kind of problem (for code that decides,
 /// such as a front-end choosing an exit status) and the line said to the person who asked.
 public struct AgentRefusal: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {

@@ -5,8 +5,8 @@ import ModuleHost
 import ModuleRuntime
 
 /// What a console asks of the supervisor, on the loop thread (through
-/// `AgentHandle.perform`, as `supervisor.console`): summaries, parameters, calls, start,
-/// stop and restart. Made for one request; not `Sendable`, like the supervisor.
+/// `AgentHandle.perform`, as `supervisor.console`): service and module summaries,
+/// parameters, calls, start, stop, restart and module history. Made for one request; not `Sendable`, like the supervisor.
 public struct ConsoleRequests {
     let supervisor: Supervisor
 

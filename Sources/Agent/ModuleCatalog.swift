@@ -52,7 +52,7 @@ final class ModuleCatalog {
                 do {
                     bytes = try FileSystem.read(candidate.path, limit: engine.limits.moduleBytes + 1)
                 } catch {
-                    throw ModuleRefusal(.notFound, "\(error)")
+                    throw ModuleRefusal(.unreadable, "\(error)")
                 }
                 let artifact = try ModuleArtifact(bytes: bytes, source: candidate.path, engine: engine)
                 guard artifact.manifest.name == module else {

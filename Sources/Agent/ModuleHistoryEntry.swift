@@ -2,7 +2,7 @@ import Manifests
 
 /// One version in `module history`: what became of it.
 public struct ModuleHistoryEntry: Hashable, Sendable {
-    public enum Outcome: Hashable, Sendable {
+    public enum Outcome: Hashable, Sendable, CustomStringConvertible {
         /// It runs now.
         case active
         /// Given up on: on probation (the crash or failing report), or by `module rollback`.
@@ -10,11 +10,11 @@ public struct ModuleHistoryEntry: Hashable, Sendable {
         /// A newer swap replaced it (by which, when the journal says).
         case replaced(by: SemanticVersion?)
 
-        /// `active`, `rolled back`, `replaced`: the word a script matches on.
+        /// `active`, `rolled-back`, `replaced`: the word a script matches on.
         public var word: String {
             switch self {
             case .active: return "active"
-            case .rolledBack: return "rolled back"
+            case .rolledBack: return "rolled-back"
             case .replaced: return "replaced"
             }
         }

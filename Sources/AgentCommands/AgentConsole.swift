@@ -13,12 +13,20 @@ public enum AgentConsole {
         ("watchdog", WatchdogCommand.self),
     ] + ConsoleInterpreter.hardwareGroups
 
+    /// What a new console session is told first: the board, the firmware, and any
+    /// problem with the stored state.
+    public static func banner(of agent: RunningAgent) -> [String] {
+        ["Midflight console on \(agent.handle.config.board). Type help; Ctrl-D leaves."]
+            + (agent.firmware.map { [$0.banner()] } ?? [])
+            + agent.handle.dataProblems.withLock { $0 }.map { "stored state: \($0)" }
+    }
+
     /// An interpreter of console lines that runs the agent's commands against `agent` and
     /// the hardware ones against `context`'s board.
     public static func interpreter(context: CommandContext, agent: RunningAgent) -> ConsoleInterpreter {
         let agentContext = AgentContext(console: context, agent: agent)
         return ConsoleInterpreter(context: context, groups: groups) { parsed in
-            guard let command = parsed as? any AgentCommand else { return false }
+            guard let command = parsed as? any AgentConsoleCommand else { return false }
             try command.execute(in: agentContext)
             return true
         }

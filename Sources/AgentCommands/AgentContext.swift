@@ -26,6 +26,6 @@ public struct AgentContext {
 }
 
 /// A console command that acts on the running agent.
-public protocol AgentCommand {
+public protocol AgentConsoleCommand {
     func execute(in context: AgentContext) throws
 }

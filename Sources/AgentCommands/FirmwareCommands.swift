@@ -29,7 +29,7 @@ public struct FirmwareAgentCommand: ParsableCommand {
         subcommands: [Status.self, Validate.self, Revert.self, Install.self])
     public init() {}
 
-    public struct Status: ParsableCommand, AgentCommand {
+    public struct Status: ParsableCommand, AgentConsoleCommand {
         public static let configuration = CommandConfiguration(abstract: "Running slot, version, validation and the last update's outcome.")
         @OptionGroup var options: JSONFlag
         public init() {}
@@ -59,7 +59,7 @@ public struct FirmwareAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Validate: ParsableCommand, AgentCommand {
+    public struct Validate: ParsableCommand, AgentConsoleCommand {
         public static let configuration = CommandConfiguration(abstract: "Accept the firmware on trial now (instead of the health gate).")
         public init() {}
 
@@ -71,7 +71,7 @@ public struct FirmwareAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Revert: ParsableCommand, AgentCommand {
+    public struct Revert: ParsableCommand, AgentConsoleCommand {
         public static let configuration = CommandConfiguration(abstract: "Boot the other (validated) slot next; with --reboot, now.")
         @Flag(name: .long, help: "Reboot right away.") var reboot = false
         public init() {}
@@ -84,7 +84,7 @@ public struct FirmwareAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Install: ParsableCommand, AgentCommand {
+    public struct Install: ParsableCommand, AgentConsoleCommand {
         public static let configuration = CommandConfiguration(abstract: "Install a firmware bundle from a file on the board into the other slot.")
         @Argument(help: "The .fw bundle.") var file: String
         @Flag(name: .long, help: "Reboot into it once installed.") var reboot = false
@@ -114,7 +114,7 @@ public struct FirmwareAgentCommand: ParsableCommand {
 }
 
 /// `reboot`: the board restarts (the simulated one runs its bootloader model).
-public struct RebootCommand: ParsableCommand, AgentCommand {
+public struct RebootCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "reboot", abstract: "Reboot the board.")
     public init() {}
 
@@ -132,7 +132,7 @@ func requestReboot(_ context: AgentContext, reason: String) throws {
 }
 
 /// `watchdog [status]`, `watchdog snooze MINUTES`: the hardware watchdog's feeding.
-public struct WatchdogCommand: ParsableCommand, AgentCommand {
+public struct WatchdogCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(
         commandName: "watchdog", abstract: "Show the hardware watchdog, or snooze its guard for remote debugging.")
     @Argument(help: "status (default) or snooze.") var action = "status"

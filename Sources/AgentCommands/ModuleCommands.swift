@@ -7,7 +7,7 @@ import Platform
 import Updates
 
 /// `modules`: the modules in use.
-public struct ModulesCommand: ParsableCommand, AgentCommand {
+public struct ModulesCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "modules", abstract: "List the modules in use and their versions.")
     @OptionGroup var options: JSONFlag
     public init() {}
@@ -41,7 +41,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         context.write(outcome.line)
     }
 
-    public struct Load: ParsableCommand, AgentCommand {
+    public struct Load: ParsableCommand, AgentConsoleCommand {
         public static let configuration = CommandConfiguration(abstract: "Hot-swap every service of a module to the .wasm in FILE.")
         @Argument(help: "Module name.") var name: String
         @Argument(help: "A built module (.wasm).") var file: String
@@ -62,7 +62,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Push: ParsableCommand, AgentCommand {
+    public struct Push: ParsableCommand, AgentConsoleCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Verify a signed bundle (.mfb) against the trusted keys and hot-swap it in.")
         @Argument(help: "A signed module bundle.") var file: String
@@ -87,7 +87,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         }
     }
 
-    public struct History: ParsableCommand, AgentCommand {
+    public struct History: ParsableCommand, AgentConsoleCommand {
         public static let configuration = CommandConfiguration(abstract: "The versions a module has run, oldest first.")
         @Argument(help: "Module name.") var name: String
         @OptionGroup var options: JSONFlag
@@ -113,7 +113,7 @@ public struct ModuleAgentCommand: ParsableCommand {
         }
     }
 
-    public struct Rollback: ParsableCommand, AgentCommand {
+    public struct Rollback: ParsableCommand, AgentConsoleCommand {
         public static let configuration = CommandConfiguration(abstract: "Swap back to the version before the current one.")
         @Argument(help: "Module name.") var name: String
         public init() {}
@@ -127,7 +127,7 @@ public struct ModuleAgentCommand: ParsableCommand {
 }
 
 /// `time`: the system clock and what the RTC services read.
-public struct TimeCommand: ParsableCommand, AgentCommand {
+public struct TimeCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "time", abstract: "Show the system clock and the RTC readings.")
     public init() {}
 

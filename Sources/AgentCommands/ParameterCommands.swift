@@ -4,7 +4,7 @@ import HardwareCommands
 import JSON
 
 /// `params NAME`: the service's parameters with values, defaults, ranges and units.
-public struct ParamsCommand: ParsableCommand, AgentCommand {
+public struct ParamsCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "params", abstract: "List a service's parameters.")
     @Argument(help: "Service name.") var name: String
     @OptionGroup var options: JSONFlag
@@ -28,7 +28,7 @@ public struct ParamsCommand: ParsableCommand, AgentCommand {
 }
 
 /// `set NAME.PARAM VALUE`.
-public struct SetCommand: ParsableCommand, AgentCommand {
+public struct SetCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "set", abstract: "Set a parameter (checked, stored, delivered): set rtc.aging -3")
     @Argument(help: "SERVICE.PARAMETER.") var target: String
     @Argument(help: "The value.") var value: String
@@ -42,7 +42,7 @@ public struct SetCommand: ParsableCommand, AgentCommand {
 }
 
 /// `get NAME.PARAM`.
-public struct GetCommand: ParsableCommand, AgentCommand {
+public struct GetCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "get", abstract: "Show one parameter's value.")
     @Argument(help: "SERVICE.PARAMETER.") var target: String
     public init() {}

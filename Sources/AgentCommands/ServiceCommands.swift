@@ -4,7 +4,7 @@ import HardwareCommands
 import JSON
 
 /// `services`: every service with its module, version, state and restarts.
-public struct ServicesCommand: ParsableCommand, AgentCommand {
+public struct ServicesCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "services", abstract: "List the services and their states.")
     @OptionGroup var options: JSONFlag
     public init() {}
@@ -31,7 +31,7 @@ public struct ServicesCommand: ParsableCommand, AgentCommand {
 }
 
 /// `status NAME`: one service in detail.
-public struct StatusCommand: ParsableCommand, AgentCommand {
+public struct StatusCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "status", abstract: "Show one service: state, grants, readings, last crash.")
     @Argument(help: "Service name.") var name: String
     @OptionGroup var options: JSONFlag
@@ -81,7 +81,7 @@ public struct StatusCommand: ParsableCommand, AgentCommand {
 }
 
 /// `restart NAME`, `stop NAME`, `start NAME`.
-public struct RestartCommand: ParsableCommand, AgentCommand {
+public struct RestartCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart a service with fresh state; the others are untouched.")
     @Argument(help: "Service name.") var name: String
     public init() {}
@@ -93,7 +93,7 @@ public struct RestartCommand: ParsableCommand, AgentCommand {
     }
 }
 
-public struct StopCommand: ParsableCommand, AgentCommand {
+public struct StopCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a service (its supervisor leaves it stopped).")
     @Argument(help: "Service name.") var name: String
     public init() {}
@@ -105,7 +105,7 @@ public struct StopCommand: ParsableCommand, AgentCommand {
     }
 }
 
-public struct StartCommand: ParsableCommand, AgentCommand {
+public struct StartCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped or failed service.")
     @Argument(help: "Service name.") var name: String
     public init() {}
@@ -118,7 +118,7 @@ public struct StartCommand: ParsableCommand, AgentCommand {
 }
 
 /// `log [NAME] [-n N]`.
-public struct LogCommand: ParsableCommand, AgentCommand {
+public struct LogCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "log", abstract: "Show the last log lines, of one service or all.")
     @Argument(help: "Service name (all when omitted).") var name: String?
     @Option(name: [.customShort("n"), .long], help: "How many lines.") var lines: Int = 20
@@ -149,7 +149,7 @@ public struct LogCommand: ParsableCommand, AgentCommand {
 }
 
 /// `watch NAME`: the service's readings, again and again, until Ctrl-C (or `--count`).
-public struct WatchCommand: ParsableCommand, AgentCommand {
+public struct WatchCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(commandName: "watch", abstract: "Show a service's readings live until Ctrl-C.")
     @Argument(help: "Service name.") var name: String
     @Option(name: .long, help: "Stop after this many lines.") var count: Int?
@@ -175,7 +175,7 @@ public struct WatchCommand: ParsableCommand, AgentCommand {
 }
 
 /// `call NAME [BYTE…]`: a request to a service's `call` handler, the reply in hex.
-public struct CallCommand: ParsableCommand, AgentCommand {
+public struct CallCommand: ParsableCommand, AgentConsoleCommand {
     public static let configuration = CommandConfiguration(
         commandName: "call", abstract: "Send bytes (hex, e.g. 0x01 2a) to a service's call handler and show its reply.")
     @Argument(help: "Service name.") var name: String

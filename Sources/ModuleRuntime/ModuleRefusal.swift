@@ -14,6 +14,8 @@ public struct ModuleRefusal: Error, Hashable, Sendable, CustomStringConvertible 
         case instantiation
         /// No file of the module, or none usable, or one holding another module.
         case notFound
+        /// Its file could not be read.
+        case unreadable
         /// The service's grants or hardware could not be given to it.
         case resources
     }

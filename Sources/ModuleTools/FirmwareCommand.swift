@@ -77,7 +77,7 @@ public struct FirmwareCommand: ParsableCommand {
             }
             let total = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? 0
             let subsystem = (["fwup"] + (reboot ? ["--reboot"] : []) + (allowDowngrade ? ["--allow-downgrade"] : [])).joined(separator: " ")
-            let (process, input) = try device.startSubsystem(subsystem)
+            let (process, input) = try device.startUpload(subsystem)
             // SIGPIPE would end us silently if the device refuses early and closes.
             signal(SIGPIPE, SIG_IGN)
             let started = Date()

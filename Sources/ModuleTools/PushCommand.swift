@@ -10,12 +10,14 @@ public struct DeviceOptions: ParsableArguments {
     @Option(name: [.customShort("o"), .long], help: "Extra ssh -o options (repeatable).") var sshOption: [String] = []
     public init() {}
 
-    /// Starts `ssh -s DEVICE SUBSYSTEM` with a pipe on its standard input; a failure to
-    /// start is reported and becomes exit status 1.
-    func startSubsystem(_ subsystem: String) throws -> (Process, Pipe) {
+    /// Starts `ssh DEVICE UPLOAD` (`module-push …` or `fwup …`) with a pipe on its standard
+    /// input; a failure to start is reported and becomes exit status 1. A command, not a
+    /// subsystem: a board's own sshd runs it through `midflight-shell` without a
+    /// `Subsystem` line, whatever the options (subsystem names are matched whole).
+    func startUpload(_ command: String) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ssh"] + sshArguments + ["-s", device, subsystem]
+        process.arguments = ["ssh"] + sshArguments + [device, command]
         let input = Pipe()
         process.standardInput = input
         do {
@@ -37,7 +39,7 @@ public struct DeviceOptions: ParsableArguments {
 }
 
 /// `midflight push DEVICE DIR|WASM|BUNDLE`: build if needed, sign if needed, stream the
-/// bundle to the device's `module-push` subsystem, and show its one-line report.
+/// bundle to the device's `module-push`, and show its one-line report.
 public struct PushCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "push", abstract: "Push a module to a device (build and sign as needed) and hot-swap it there.")
@@ -62,7 +64,7 @@ public struct PushCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let options = (allowDowngrade ? " --allow-downgrade" : "") + (noWait ? " --no-wait" : "")
-        let (process, input) = try device.startSubsystem("module-push" + options)
+        let (process, input) = try device.startUpload("module-push" + options)
         // Stream in chunks with progress on stderr; the device's report arrives on our stdout/stderr.
         let chunk = 64 * 1024
         var sent = 0

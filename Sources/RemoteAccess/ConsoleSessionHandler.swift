@@ -50,9 +50,7 @@ final class ConsoleSessionHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         switch start {
         case .shell:
-            write(context.channel, "Midflight console on \(agent.handle.config.board). Type help; Ctrl-D leaves.\n")
-            if let firmware = agent.firmware { write(context.channel, firmware.banner() + "\n") }
-            for problem in agent.handle.dataProblems.withLock({ $0 }) { write(context.channel, "stored state: \(problem)\n") }
+            for line in AgentConsole.banner(of: agent) { write(context.channel, line + "\n") }
             prompt(context.channel)
         case .command(let command):
             run(command, channel: context.channel, then: .exit)

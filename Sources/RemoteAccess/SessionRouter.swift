@@ -56,16 +56,17 @@ final class SessionRouter: ChannelInboundHandler {
         case let request as SSHChannelRequestEvent.ShellRequest:
             route(context, request.wantReply, to: ConsoleSessionHandler(agent: agent, start: .shell, pty: pty))
         case let request as SSHChannelRequestEvent.ExecRequest:
-            route(context, request.wantReply, to: ConsoleSessionHandler(agent: agent, start: .command(request.command), pty: pty))
+            // `ssh DEVICE module-push [OPTIONS] < bundle` works as the subsystem does: the
+            // same command reaches `midflight-shell` behind a board's own sshd.
+            if let upload = upload(request.command) {
+                route(context, request.wantReply, to: upload)
+            } else {
+                route(context, request.wantReply, to: ConsoleSessionHandler(agent: agent, start: .command(request.command), pty: pty))
+            }
         case let request as SSHChannelRequestEvent.SubsystemRequest:
-            let words = request.subsystem.split(separator: " ").map(String.init)
-            let allowDowngrade = words.contains("--allow-downgrade")
-            switch words.first {
-            case "module-push":
-                route(context, request.wantReply, to: ModulePushHandler(agent: agent, allowDowngrade: allowDowngrade, wait: !words.contains("--no-wait")))
-            case "fwup":
-                route(context, request.wantReply, to: FirmwareStreamHandler(agent: agent, allowDowngrade: allowDowngrade, reboot: words.contains("--reboot")))
-            default:
+            if let upload = upload(request.subsystem) {
+                route(context, request.wantReply, to: upload)
+            } else {
                 // Refuse what we do not serve (sftp: scp will not work; use ssh -s).
                 reply(context, request.wantReply, success: false)
                 guard !routed else { return }
@@ -81,6 +82,17 @@ final class SessionRouter: ChannelInboundHandler {
         default:
             // The end of input, among others, goes to the handler serving the session.
             context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// The handler for `module-push [OPTIONS]` or `fwup [OPTIONS]`; nil for anything else.
+    private func upload(_ command: String) -> (any ChannelHandler)? {
+        let words = command.split(separator: " ").map(String.init)
+        let allowDowngrade = words.contains("--allow-downgrade")
+        switch words.first {
+        case "module-push": return ModulePushHandler(agent: agent, allowDowngrade: allowDowngrade, wait: !words.contains("--no-wait"))
+        case "fwup": return FirmwareStreamHandler(agent: agent, allowDowngrade: allowDowngrade, reboot: words.contains("--reboot"))
+        default: return nil
         }
     }
 

@@ -31,6 +31,8 @@ public final class FirmwareManager: @unchecked Sendable {
         public let securityVersion: String
         /// The last update's outcome, e.g. "reverted from B 1.1.0: flow failed …".
         public let lastOutcome: String?
+        /// Whether the last outcome was a revert (the banner says so until the next one).
+        public let lastWasRevert: Bool
         /// While on trial: what the health gate is waiting for.
         public let gate: String?
     }
@@ -163,7 +165,7 @@ public final class FirmwareManager: @unchecked Sendable {
             pendingReboot: boot.bootSlot != runningSlot,
             bootCount: boot.bootCountText,
             securityVersion: boot.variables[BootVariables.securityVersion] ?? "0",
-            lastOutcome: outcome, gate: gateText)
+            lastOutcome: outcome, lastWasRevert: journal.last.map { $0.result != .validated } ?? false, gate: gateText)
     }
 
     /// One line for the login banner: slot, version, validation.
@@ -171,7 +173,7 @@ public final class FirmwareManager: @unchecked Sendable {
         guard let status = try? status() else { return "firmware: boot environment unreadable" }
         var text = "firmware \(status.version) in slot \(status.slot), \(status.validation.rawValue)"
         if status.pendingReboot { text += "; slot \(status.slot.other) installed, reboot to try it" }
-        if let outcome = status.lastOutcome, status.validation == .validated, outcome.hasPrefix("reverted") { text += "; " + outcome }
+        if let outcome = status.lastOutcome, status.validation == .validated, status.lastWasRevert { text += "; " + outcome }
         return text
     }
 

@@ -6,6 +6,7 @@ import AgentCommands
 import ArgumentParser
 import Boards
 import CLinux
+import ControlServer
 import Bundles
 import Firmware
 import RemoteAccess
@@ -52,6 +53,12 @@ struct AgentCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Do not start the SSH server.")
     var noSSH = false
+
+    @Option(name: .long, help: "The local control socket for front-ends (midflight-shell, midflight console); default /run/midflight/control, or control in the data folder with --simulate.")
+    var controlSocket: String?
+
+    @Flag(name: .long, help: "Do not open the local control socket.")
+    var noControlSocket = false
 
     @Flag(name: .long, help: "Do not attach the console to stdin/stdout.")
     var noConsole = false
@@ -188,6 +195,17 @@ struct AgentCommand: ParsableCommand {
             }
         }
         lifecycle.start(reboot: reboot)
+        if !noControlSocket {
+            let path = controlSocket ?? (simulate ? store.root + "/control" : "/run/midflight/control")
+            // /run/midflight is tmpfiles.d's on a systemd board; made here where nothing made it.
+            if !FileSystem.exists(FileSystem.parent(path)) { mkdir(FileSystem.parent(path), 0o755) }
+            do {
+                lifecycle.attach(try ControlServer(path: path, agent: running))
+                Terminal.writeError("midflightd: control socket \(path)")
+            } catch {
+                Terminal.writeError("midflightd: no control socket: \(error)")
+            }
+        }
         // SSH starts now, or at a SIGHUP once its keys file has a usable key (as sshd's reload).
         var startSSH: (@Sendable () -> Void)?
         if !noSSH {

@@ -1,4 +1,5 @@
 import Agent
+import ControlServer
 import RemoteAccess
 import Synchronization
 import Updates
@@ -38,6 +39,7 @@ final class AgentLifecycle: Sendable {
     let watchdog: Watchdog?
     private let state = Mutex(State.starting)
     private let server = Mutex<SSHServer?>(nil)
+    private let control = Mutex<ControlServer?>(nil)
 
     init(handle: AgentHandle, firmware: FirmwareManager?, watchdog: Watchdog?) {
         self.handle = handle
@@ -69,6 +71,16 @@ final class AgentLifecycle: Sendable {
 
     var sshServer: SSHServer? { server.withLock { $0 } }
 
+    /// Keeps the control socket's server (started after the agent) to stop it first.
+    func attach(_ started: ControlServer) {
+        let kept = state.withLock { current in
+            guard current == .starting || current == .running else { return false }
+            control.withLock { $0 = started }
+            return true
+        }
+        if !kept { started.shutdown() }
+    }
+
     /// Everything is up.
     func markRunning() {
         state.withLock { if $0 == .starting { $0 = .running } }
@@ -88,6 +100,7 @@ final class AgentLifecycle: Sendable {
         announce()
         // A reboot stops feeding the watchdog first, armed: if the stop hangs, it reboots the board.
         if ending == .reboot { watchdog?.stop(disarm: false) }
+        control.withLock { $0 }?.shutdown()
         sshServer?.shutdown()
         // An install streaming when the connection closed finishes or gives up on its own
         // worker: the process must not end in the middle of switching the boot environment.

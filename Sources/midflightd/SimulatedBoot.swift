@@ -14,12 +14,14 @@ import Updates
 struct SimulatedBoot {
     let layout: FirmwareLayout
     let slot: FirmwareSlot
-    /// The unpacked root filesystem, or nil for the factory image.
+    /// The unpacked root filesystem, or nil for the factory image or an unusable slot.
     let root: String?
     /// What the boot said, for the log.
     let message: String
     /// What was mended on the way (a boot environment copy), for the log as errors.
     var notes: [String] = []
+    /// Slot A holds no image yet: the board folder's own config runs.
+    var isFactoryImage = false
 
     /// Why the chosen slot cannot run: the simulated kernel "panics" and the board reboots.
     struct Panic: Error, CustomStringConvertible {
@@ -78,7 +80,7 @@ struct SimulatedBoot {
         if first.allSatisfy({ $0 == 0 }) {
             FileSystem.removeTree(root)
             guard boot.slot == .a else { return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", empty", notes: notes) }
-            return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", factory image", notes: notes)
+            return SimulatedBoot(layout: layout, slot: boot.slot, root: nil, message: message + ", factory image", notes: notes, isFactoryImage: true)
         }
         let image = Array((variables[BootVariables.version(boot.slot)] ?? "").utf8) + [0] + first
         if FileSystem.exists(root), (try? FileSystem.read(marker, limit: 4096)) == image {
@@ -103,7 +105,7 @@ struct SimulatedBoot {
     /// The config this boot runs: the image's, or (factory) the board folder's.
     func configPath(board: BoardDescription) throws(Panic) -> String {
         guard let root else {
-            if slot == .a, message.hasSuffix("factory image") { return board.folder + "/agent.json" }
+            if slot == .a, isFactoryImage { return board.folder + "/agent.json" }
             throw Panic(description: "slot \(slot) holds no root filesystem the simulated board can run")
         }
         let path = root + "/etc/midflight/agent.json"

@@ -123,7 +123,7 @@ import Testing
         #expect(history.hasPrefix("1.0.0  active\n1.4.0  rolled back: on probation: pulse-counter 1.4.0 crashed in edge"), "\(history)")
         let json = try run(try ssh(port) + ["root@127.0.0.1", "module history pulse-counter --json"]).output
         #expect(
-            json.hasPrefix(#"[{"version":"1.0.0","outcome":"active","builtIn":false},{"version":"1.4.0","outcome":"rolled back","builtIn":false,"reason":"on probation: pulse-counter 1.4.0 crashed in edge"#),
+            json.hasPrefix(#"[{"version":"1.0.0","outcome":"active","builtIn":false},{"version":"1.4.0","outcome":"rolled-back","builtIn":false,"reason":"on probation: pulse-counter 1.4.0 crashed in edge"#),
             "\(json)")
         // With --no-wait the push answers at the switch and says the verdict was not waited for.
         let quick = try run([midflight, "push", "--no-wait"] + options + [try FixtureModules.path("pulse-counter-fragile")])
