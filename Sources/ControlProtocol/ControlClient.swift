@@ -28,10 +28,13 @@ public final class ControlClient {
     }
 
     /// Runs one console line; its output goes to `write` as it comes (`.output` or
-    /// `.error`). Returns the command's exit status.
-    public func run(_ line: String, write: (ControlFrame.Kind, [UInt8]) -> Void) throws(ControlProtocolError) -> Int32 {
+    /// `.error`), and `interrupted` is asked often (Ctrl-C is passed on once it says so).
+    /// Returns the command's exit status.
+    public func run(
+        _ line: String, write: (ControlFrame.Kind, [UInt8]) -> Void, interrupted: () -> Bool = { false }
+    ) throws(ControlProtocolError) -> Int32 {
         try connection.send(.run, text: line)
-        return try answer(write: write)
+        return try answer(write: write, interrupted: interrupted)
     }
 
     /// Ctrl-C for the command running now.
@@ -60,14 +63,21 @@ public final class ControlClient {
         } catch .closed {
             // The core refused part-way and closed: its answer is still to be read.
         } catch .timedOut {
-            // Likewise when it stopped reading before closing.
+            // It stopped reading (maybe mid-frame): say so by closing our side, then read its answer.
+            shutdown(connection.descriptor, Int32(SHUT_WR))
         }
         return try answer(write: write)
     }
 
-    private func answer(write: (ControlFrame.Kind, [UInt8]) -> Void) throws(ControlProtocolError) -> Int32 {
+    private func answer(write: (ControlFrame.Kind, [UInt8]) -> Void, interrupted: () -> Bool = { false }) throws(ControlProtocolError) -> Int32 {
         while true {
-            let frame = try connection.receive()
+            let frame: ControlFrame
+            do {
+                frame = try connection.receive(timeoutMilliseconds: 100)
+            } catch .timedOut {
+                if interrupted() { interrupt() }
+                continue
+            }
             switch frame.kind {
             case .output, .error:
                 write(frame.kind, frame.payload)

@@ -9,8 +9,6 @@ public final class ControlConnection {
     public let descriptor: Int32
     private var decoder = FrameDecoder()
     private var closed = false
-    /// Called when a signal interrupted a wait for the peer (a client's Ctrl-C), before waiting again.
-    public var onInterrupt: (() -> Void)?
 
     /// Takes `descriptor` (closed by `close` or when this goes); sends wait at most
     /// `sendTimeoutSeconds` for the peer to read.
@@ -72,10 +70,7 @@ public final class ControlConnection {
             }
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count < 0 {
-                if errno == EINTR {
-                    onInterrupt?()
-                    continue
-                }
+                if errno == EINTR { continue }
                 if errno == EAGAIN || errno == EWOULDBLOCK { throw .timedOut }
                 if errno == ECONNRESET { throw .closed(midFrame: decoder.pending > 0) }
                 throw .system(call: "recv", reason: String(cString: strerror(errno)))

@@ -19,16 +19,19 @@ public final class ControlListener: Sendable {
             guard status.st_mode & S_IFMT == S_IFSOCK else {
                 throw .system(call: "bind \(path)", reason: "a file that is not a socket is there")
             }
+            // Left by a crash, or another agent's: only a socket nobody answers on is replaced.
+            if (try? ControlConnection.connect(to: path, sendTimeoutSeconds: 1)) != nil {
+                throw .system(call: "bind \(path)", reason: "another agent is listening there")
+            }
             unlink(path)
         }
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .system(call: "socket", reason: String(cString: strerror(errno))) }
         var address = try UnixAddress(path)
-        // No window in which the socket is open to all: created 0660 under this umask.
-        let previous = umask(0o117)
+        // Bound under the process's umask (0755 at most: connecting needs write permission,
+        // so only the owner can until the chmod), listening only after it is 0660.
         let bound = address.withSockaddr { bind(descriptor, $0, $1) }
-        umask(previous)
-        guard bound == 0, listen(descriptor, 16) == 0 else {
+        guard bound == 0, chmod(path, 0o660) == 0, listen(descriptor, 16) == 0 else {
             let reason = String(cString: strerror(errno))
             Glibc.close(descriptor)
             throw .system(call: "bind \(path)", reason: reason)
@@ -50,6 +53,8 @@ public final class ControlListener: Sendable {
                     if errno == EMFILE || errno == ENFILE { usleep(100_000) }
                     continue
                 }
+                // Closed: the descriptor is freed here, by the one thread that used it.
+                Glibc.close(descriptor)
                 return nil
             }
             // accept4 is GNU-only in Glibc's module: close-on-exec set right after instead.
@@ -62,10 +67,10 @@ public final class ControlListener: Sendable {
         }
     }
 
-    /// Stops accepting (a thread blocked in `accept` returns nil) and removes the socket file.
+    /// Stops accepting (the thread blocked in `accept` returns nil and frees the
+    /// descriptor) and removes the socket file.
     public func close() {
         Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
-        Glibc.close(descriptor)
         unlink(path)
     }
 }

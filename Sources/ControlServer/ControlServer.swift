@@ -75,11 +75,12 @@ public final class ControlServer: Sendable {
     /// Stops accepting, removes the socket file and ends every session (a command sees
     /// its client gone; an upload in progress is abandoned).
     public func shutdown() {
-        let open = sessions.withLock { sessions -> Set<Int32> in
-            stopped.withLock { $0 = true }
-            return sessions
-        }
         listener.close()
-        for descriptor in open { Glibc.shutdown(descriptor, Int32(SHUT_RDWR)) }
+        // Under the lock: a session leaves the set before its descriptor closes, so no
+        // number reused since is shut down.
+        sessions.withLock { sessions in
+            stopped.withLock { $0 = true }
+            for descriptor in sessions { Glibc.shutdown(descriptor, Int32(SHUT_RDWR)) }
+        }
     }
 }

@@ -16,6 +16,10 @@ import Updates
 /// streams, one at a time. A frame out of turn, or a malformed one, ends this connection
 /// only; a client gone in the middle of an upload leaves nothing installed.
 final class ControlSession {
+    /// How long an upload may pause between frames before the connection is given up (and
+    /// with it the install lock, for a firmware stream).
+    static let uploadPauseMilliseconds: Int32 = 60_000
+
     private let connection: ControlConnection
     private let agent: RunningAgent
     private let peer: PeerCredentials
@@ -90,8 +94,10 @@ final class ControlSession {
                     }
                 })
             let status = AgentConsole.interpreter(context: context, agent: agent).execute(line)
-            writer.send(.exit, text: String(status))
+            // Done first: the client sends its next request only after the exit, and the
+            // session's thread must then take it as a request, not as out of turn.
             done.set()
+            writer.send(.exit, text: String(status))
         }
         guard started else {
             writer.send(.error, text: "error: no thread to run the command\n")
@@ -116,14 +122,9 @@ final class ControlSession {
                 throw error
             }
             guard frame.kind == .interrupt else {
-                // A client sends its next request after the exit, which goes just before
-                // `done` is set: the command is ending, and this request is the next one.
-                for _ in 0..<1000 where !done.isSet { usleep(1000) }
-                guard done.isSet else {
-                    stop.set()
-                    throw .unexpected(frame.kind, expected: "interrupt while a command runs")
-                }
-                return frame
+                if done.isSet { return frame }
+                stop.set()
+                throw .unexpected(frame.kind, expected: "interrupt while a command runs")
             }
             stop.set()
         }
@@ -136,7 +137,7 @@ final class ControlSession {
     private func push(options: Set<String>) throws(ControlProtocolError) {
         var bundle: [UInt8] = []
         while true {
-            let frame = try connection.receive()
+            let frame = try connection.receive(timeoutMilliseconds: Self.uploadPauseMilliseconds)
             if frame.kind == .end { break }
             guard frame.kind == .data else { throw .unexpected(frame.kind, expected: "data or end") }
             bundle += frame.payload
@@ -174,7 +175,7 @@ final class ControlSession {
         defer { if !committed { firmware.endInstall(installer) } }
         do {
             while true {
-                let frame = try connection.receive()
+                let frame = try connection.receive(timeoutMilliseconds: Self.uploadPauseMilliseconds)
                 if frame.kind == .end { break }
                 guard frame.kind == .data else { throw ControlProtocolError.unexpected(frame.kind, expected: "data or end") }
                 try installer.feed(frame.payload[...])
@@ -198,7 +199,7 @@ final class ControlSession {
     /// Refuses an upload before reading it: the rest is read and dropped, then the answer.
     private func refuseUpload(_ reason: String) throws(ControlProtocolError) {
         while true {
-            let frame = try connection.receive()
+            let frame = try connection.receive(timeoutMilliseconds: Self.uploadPauseMilliseconds)
             if frame.kind == .end { break }
             guard frame.kind == .data else { throw .unexpected(frame.kind, expected: "data or end") }
         }

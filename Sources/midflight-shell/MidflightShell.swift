@@ -10,6 +10,9 @@ import Synchronization
 /// the board itself. What to do comes from the arguments or, under sshd, from
 /// `SSH_ORIGINAL_COMMAND`: nothing is the interactive console, `module-push [OPTIONS]` and
 /// `fwup [OPTIONS]` read a bundle on standard input, anything else is one console command.
+/// `--subsystem` (on a `Subsystem` line) sends refusals to standard output, as sshd drops
+/// a subsystem's standard error. The socket comes from `--socket` or `MIDFLIGHT_CONTROL`
+/// only, never from the command a key sent.
 @main
 struct MidflightShell {
     static let defaultSocket = "/run/midflight/control"
@@ -21,6 +24,10 @@ struct MidflightShell {
             socket = arguments[1]
             arguments.removeFirst(2)
         }
+        if arguments.first == "--subsystem" {
+            errorsToOutput = true
+            arguments.removeFirst()
+        }
         if arguments.first == "--help" || arguments.first == "-h" {
             emit("usage: midflight-shell [--socket PATH] [COMMAND…]\n  (no command: the interactive console; module-push and fwup read a bundle on standard input)\n")
             exit(0)
@@ -28,16 +35,12 @@ struct MidflightShell {
         var words = arguments
         if words.isEmpty, let original = environment("SSH_ORIGINAL_COMMAND") {
             words = original.split(separator: " ").map(String.init)
-            // A `Subsystem NAME /usr/bin/midflight-shell [--socket PATH] NAME` line: the
-            // program's own path and options come first.
-            if let first = words.first, first.hasSuffix("midflight-shell") {
-                words.removeFirst()
-                // sshd drops a subsystem's standard error: its refusals go to standard output.
+            // A `Subsystem NAME /usr/bin/midflight-shell --subsystem NAME` line under a forced
+            // command: the program's own path and `--subsystem` come first.
+            if let first = words.first, first.hasSuffix("midflight-shell") { words.removeFirst() }
+            if words.first == "--subsystem" {
                 errorsToOutput = true
-            }
-            if words.first == "--socket", words.count >= 2 {
-                socket = words[1]
-                words.removeFirst(2)
+                words.removeFirst()
             }
         }
         let client: ControlClient
@@ -55,8 +58,8 @@ struct MidflightShell {
             case "fwup":
                 exit(try client.upload(.firmware, options: words.dropFirst().joined(separator: " "), from: STDIN_FILENO, write: write))
             default:
-                interruptForwarding(client)
-                exit(try client.run(words.joined(separator: " "), write: write))
+                catchInterrupts()
+                exit(try client.run(words.joined(separator: " "), write: write, interrupted: takeInterrupt))
             }
         } catch {
             fail("midflight-shell: \(error)", status: 1)
@@ -67,7 +70,7 @@ struct MidflightShell {
     /// the command running, Ctrl-D or `exit` leaves.
     static func console(_ client: ControlClient) throws(ControlProtocolError) -> Int32 {
         for line in client.banner { emit(line + "\n") }
-        interruptForwarding(client)
+        catchInterrupts()
         let interactive = isatty(STDIN_FILENO) == 1
         while true {
             if interactive { emit("midflight> ") }
@@ -75,7 +78,9 @@ struct MidflightShell {
             let trimmed = line.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
             if trimmed == "exit" || trimmed == "quit" { break }
             if trimmed.isEmpty { continue }
-            _ = try client.run(trimmed, write: write)
+            // A Ctrl-C at the prompt is not for the command that comes next.
+            _ = takeInterrupt()
+            _ = try client.run(trimmed, write: write, interrupted: takeInterrupt)
         }
         return 0
     }
@@ -99,16 +104,18 @@ struct MidflightShell {
         }
     }
 
-    /// Ctrl-C (SIGINT) interrupts the wait for the agent, which then sends it on.
-    static func interruptForwarding(_ client: ControlClient) {
+    /// Ctrl-C (SIGINT) only sets a flag, which the wait for the agent reads every 100 ms
+    /// and passes on; reads of the terminal restart (SA_RESTART), so the prompt stays.
+    static func catchInterrupts() {
+        _ = interrupted.load(ordering: .relaxed)
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in interrupted.store(true, ordering: .relaxed) }
-        // No SA_RESTART: the blocked receive returns with EINTR and passes Ctrl-C on.
-        action.sa_flags = 0
+        action.sa_flags = Int32(SA_RESTART)
         sigaction(SIGINT, &action, nil)
-        client.connection.onInterrupt = { [client] in
-            if interrupted.exchange(false, ordering: .relaxed) { client.interrupt() }
-        }
+    }
+
+    static func takeInterrupt() -> Bool {
+        interrupted.exchange(false, ordering: .relaxed)
     }
 
     static func environment(_ name: String) -> String? {

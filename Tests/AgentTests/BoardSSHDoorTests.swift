@@ -37,17 +37,13 @@ struct BoardSSHDoorTests {
         }
     }
 
-    /// A port nothing listens on now.
+    /// A port nothing listens on now, below the kernel's ephemeral range (32768 on), so a
+    /// server of another test given "any port" cannot be handed it meanwhile.
     static func freePort() -> Int {
-        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(probe) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        while true {
+            let port = Int.random(in: 20_000..<30_000)
+            if !listens(port) { return port }
+        }
     }
 
     static func listens(_ port: Int) -> Bool {
@@ -97,7 +93,7 @@ struct BoardSSHDoorTests {
             KbdInteractiveAuthentication no
             PermitRootLogin prohibit-password
             SetEnv MIDFLIGHT_CONTROL=\(socket)
-            Subsystem module-push \(shell) module-push
+            Subsystem module-push \(shell) --subsystem module-push
 
             """.write(toFile: folder + "/sshd_config", atomically: true, encoding: .utf8)
         // sshd's privilege separation wants its empty directory.
@@ -108,6 +104,7 @@ struct BoardSSHDoorTests {
         #expect(started.status == 0, "\(started.error)")
         // Ready when it listens.
         for _ in 0..<200 where !Self.listens(port) { usleep(50_000) }
+        #expect(Self.listens(port), "sshd does not listen: \((try? String(contentsOfFile: folder + "/sshd.log", encoding: .utf8)) ?? "")")
         return Door(agent: agent, sshdPidFile: folder + "/sshd.pid", port: port)
     }
 
