@@ -84,15 +84,7 @@ final class ControlSession {
                 backend: agent.handle.backend, allowsBoardSelection: false,
                 output: { text in if !writer.send(.output, text: text + "\n") { stop.set() } },
                 shouldStop: { stop.isSet || writer.isBroken },
-                sleep: { nanoseconds in
-                    var slept: UInt64 = 0
-                    while slept < nanoseconds, !stop.isSet, !writer.isBroken {
-                        let step = min(nanoseconds - slept, 50_000_000)
-                        var spec = timespec(tv_sec: 0, tv_nsec: Int(step))
-                        nanosleep(&spec, nil)
-                        slept += step
-                    }
-                })
+                sleep: { stop.sleep($0, alsoStopWhen: { writer.isBroken }) })
             let status = AgentConsole.interpreter(context: context, agent: agent).execute(line)
             // Done first: the client sends its next request only after the exit, and the
             // session's thread must then take it as a request, not as out of turn.

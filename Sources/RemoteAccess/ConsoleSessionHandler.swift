@@ -201,15 +201,7 @@ final class ConsoleSessionHandler: ChannelInboundHandler {
                     channel.writeAndFlush(SSHChannelData(type: .channel, data: .byteBuffer(SessionOutput.buffer(channel, bytes))), promise: promise)
                 },
                 shouldStop: { stop.isSet },
-                sleep: { nanoseconds in
-                    var slept: UInt64 = 0
-                    while slept < nanoseconds, !stop.isSet {
-                        let step = min(nanoseconds - slept, 50_000_000)
-                        var spec = timespec(tv_sec: 0, tv_nsec: Int(step))
-                        nanosleep(&spec, nil)
-                        slept += step
-                    }
-                })
+                sleep: { stop.sleep($0) })
             let status = AgentConsole.interpreter(context: context, agent: agent).execute(command)
             channel.eventLoop.execute {
                 handler.value.finished(status: status, channel: channel, then: after)
