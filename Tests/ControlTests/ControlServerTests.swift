@@ -186,9 +186,11 @@ import Updates
         #expect(ended && frames < 1600, "\(frames) frames")
         // Said in the log (by the session's thread, a moment after the connection ended).
         var said = false
-        for _ in 0..<200 where !said {
+        var tries = 0
+        while !said, tries < 200 {
             said = fixture.agent.handle.log.last(250, service: "control").contains { $0.message.hasPrefix("dropped uid") }
             if !said { Thread.sleep(forTimeInterval: 0.05) }
+            tries += 1
         }
         #expect(said, "dropped and said so")
         #expect(try run(try ControlClient(path: fixture.path), "services").status == 0)
